@@ -1,0 +1,539 @@
+//! Field decoders that accept what real traffic carries (the coercions Jackson applies, spec
+//! §2.3) and field encoders that follow Java's inclusion rules. Used through
+//! `#[serde(deserialize_with = ...)]`, `serialize_with` and `skip_serializing_if`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use super::error::{DecodeErrorKind, de_error};
+
+fn wrong_type<E: de::Error>(expected: &str, found: &str) -> E {
+    de_error(
+        DecodeErrorKind::WrongType,
+        format_args!("expected {expected}, found {found}"),
+    )
+}
+
+/// Accepts any JSON scalar as text (`5` becomes `"5"`, `true` becomes `"true"`); `null` is `None`.
+pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    d.deserialize_any(TextVisitor)
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(wrong_type("a string", "an object"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(wrong_type("a string", "an array"))
+    }
+}
+
+/// A number read leniently: JSON numbers, numeric strings; `null` is `None`.
+#[derive(Clone, Copy)]
+enum Num {
+    Int(i128),
+    Float(f64),
+}
+
+struct NumVisitor(&'static str);
+
+impl<'de> Visitor<'de> for NumVisitor {
+    type Value = Option<Num>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(Num::Int(v.into())))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(Num::Int(v.into())))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(Num::Float(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let t = v.trim();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        if let Ok(i) = t.parse::<i128>() {
+            return Ok(Some(Num::Int(i)));
+        }
+        match t.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Some(Num::Float(f))),
+            _ => Err(de_error(
+                DecodeErrorKind::InvalidValue,
+                format_args!("expected {}, found the string {v:?}", self.0),
+            )),
+        }
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(wrong_type(self.0, "a boolean"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(wrong_type(self.0, "an object"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(wrong_type(self.0, "an array"))
+    }
+}
+
+fn integer<'de, D: Deserializer<'de>, T: TryFrom<i128>>(
+    d: D,
+    what: &'static str,
+) -> Result<Option<T>, D::Error> {
+    let n = d.deserialize_any(NumVisitor(what))?;
+    let whole = match n {
+        None => return Ok(None),
+        Some(Num::Int(i)) => i,
+        // Jackson truncates a fractional number into an integer field.
+        Some(Num::Float(f)) if f.is_finite() && f.abs() < 1e38 => f.trunc() as i128,
+        Some(Num::Float(f)) => {
+            return Err(de_error(
+                DecodeErrorKind::OutOfRange,
+                format_args!("{f} does not fit {what}"),
+            ));
+        }
+    };
+    T::try_from(whole).map(Some).map_err(|_| {
+        de_error(
+            DecodeErrorKind::OutOfRange,
+            format_args!("{whole} does not fit {what}"),
+        )
+    })
+}
+
+/// A 32-bit integer (Java `int`); `null` or absent is 0; out-of-range values are an error.
+pub fn i32<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+    Ok(integer(d, "a 32-bit integer")?.unwrap_or_default())
+}
+
+/// An optional 32-bit integer (Java `Integer`).
+pub fn opt_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    integer(d, "a 32-bit integer")
+}
+
+/// A 64-bit integer (Java `long`); `null` or absent is 0.
+pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Ok(integer(d, "a 64-bit integer")?.unwrap_or_default())
+}
+
+/// An optional 64-bit integer (Java `Long`).
+pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    integer(d, "a 64-bit integer")
+}
+
+/// An optional floating-point number (Java `Double`).
+pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Ok(match d.deserialize_any(NumVisitor("a number"))? {
+        None => None,
+        Some(Num::Int(i)) => Some(i as f64),
+        Some(Num::Float(f)) => Some(f),
+    })
+}
+
+/// A floating-point number (Java `double`); `null` or absent is 0.0.
+pub fn f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(opt_f64(d)?.unwrap_or_default())
+}
+
+struct BoolVisitor;
+
+impl<'de> Visitor<'de> for BoolVisitor {
+    type Value = Option<bool>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a boolean")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        match v.trim() {
+            t if t.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            t if t.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            "" => Ok(None),
+            _ => Err(de_error(
+                DecodeErrorKind::InvalidValue,
+                format_args!("expected a boolean, found the string {v:?}"),
+            )),
+        }
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v != 0))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v != 0))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(wrong_type("a boolean", "a fractional number"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(wrong_type("a boolean", "an object"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(wrong_type("a boolean", "an array"))
+    }
+}
+
+/// A boolean (Java `boolean`): `true`/`false`, `"true"`/`"false"`, `1`/`0`; `null` is false.
+pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(d.deserialize_any(BoolVisitor)?.unwrap_or_default())
+}
+
+/// Like [`bool`], but `null` or absent is `true` (setting `visible`).
+pub fn bool_default_true<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(d.deserialize_any(BoolVisitor)?.unwrap_or(true))
+}
+
+/// An optional boolean (Java `Boolean`).
+pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    d.deserialize_any(BoolVisitor)
+}
+
+/// An exact decimal (Java `BigDecimal`): the number's own digits are kept, so `10.50` stays
+/// `10.50`. A numeric string is accepted too.
+pub fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    let raw: &RawValue = Deserialize::deserialize(d)?;
+    let text = raw.get();
+    let parse = |s: &str| -> Result<Decimal, D::Error> {
+        let s = s.trim();
+        let parsed = if s.contains(['e', 'E']) {
+            Decimal::from_scientific(s)
+        } else {
+            Decimal::from_str_exact(s)
+        };
+        parsed.map_err(|e| {
+            de_error(
+                DecodeErrorKind::InvalidValue,
+                format_args!("{s:?} is not a usable decimal: {e}"),
+            )
+        })
+    };
+    match text.as_bytes().first() {
+        Some(b'n') => Ok(None),
+        Some(b'"') => {
+            let s: String = serde_json::from_str(text).map_err(de::Error::custom)?;
+            if s.trim().is_empty() {
+                Ok(None)
+            } else {
+                parse(&s).map(Some)
+            }
+        }
+        Some(b'-' | b'0'..=b'9') => parse(text).map(Some),
+        Some(b'{') => Err(wrong_type("a decimal number", "an object")),
+        Some(b'[') => Err(wrong_type("a decimal number", "an array")),
+        _ => Err(wrong_type("a decimal number", "a boolean")),
+    }
+}
+
+/// Writes a decimal as a JSON number with its exact digits.
+pub fn write_decimal<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(d) => {
+            let raw = RawValue::from_string(d.to_string()).map_err(serde::ser::Error::custom)?;
+            raw.serialize(s)
+        }
+        None => s.serialize_none(),
+    }
+}
+
+/// A UUID (message and event `id`); `null` is `None`. Hex case is ignored.
+pub fn uuid<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Uuid>, D::Error> {
+    match string(d)? {
+        None => Ok(None),
+        Some(s) => Uuid::parse_str(s.trim()).map(Some).map_err(|e| {
+            de_error(
+                DecodeErrorKind::InvalidValue,
+                format_args!("{s:?} is not a UUID: {e}"),
+            )
+        }),
+    }
+}
+
+/// A list; `null` or absent is empty.
+pub fn vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A list of strings whose elements are read leniently; `null` elements are dropped.
+pub fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let items: Option<Vec<Text>> = Deserialize::deserialize(d)?;
+    Ok(items
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|t| t.0)
+        .collect())
+}
+
+/// A string read leniently, for use inside collections.
+struct Text(Option<String>);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        string(d).map(Text)
+    }
+}
+
+/// A string-to-string map (attributes, setting values). Scalars are read as text; entries whose
+/// value is `null` are dropped (Java would drop them on output anyway); `null` is an empty map.
+pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+    struct MapVisitor;
+    impl<'de> Visitor<'de> for MapVisitor {
+        type Value = BTreeMap<String, String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of strings")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let Text(value) = map.next_value()?;
+                if let Some(value) = value {
+                    out.insert(key, value);
+                }
+            }
+            Ok(out)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(wrong_type("an object", "an array"))
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(wrong_type("an object", "a string"))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(wrong_type("an object", "a number"))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(wrong_type("an object", "a number"))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(wrong_type("an object", "a number"))
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(wrong_type("an object", "a boolean"))
+        }
+    }
+    d.deserialize_any(MapVisitor)
+}
+
+/// A map of values of type `T`; `null` is an empty map.
+pub fn map<'de, D: Deserializer<'de>, K: Deserialize<'de> + Ord, T: Deserialize<'de>>(
+    d: D,
+) -> Result<BTreeMap<K, T>, D::Error> {
+    Ok(Option::<BTreeMap<K, T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A map whose values are string lists (`user_attribute_lists`).
+pub fn string_list_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Vec<String>>, D::Error> {
+    struct Lenient(Vec<String>);
+    impl<'de> Deserialize<'de> for Lenient {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            string_list(d).map(Lenient)
+        }
+    }
+    let m: BTreeMap<String, Lenient> = map(d)?;
+    Ok(m.into_iter().map(|(k, v)| (k, v.0)).collect())
+}
+
+/// A map whose values are string maps (`apple_search_ads_attribution`).
+pub fn nested_string_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, D::Error> {
+    struct Lenient(BTreeMap<String, String>);
+    impl<'de> Deserialize<'de> for Lenient {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            string_map(d).map(Lenient)
+        }
+    }
+    let m: BTreeMap<String, Lenient> = map(d)?;
+    Ok(m.into_iter().map(|(k, v)| (k, v.0)).collect())
+}
+
+/// An enum value (a wire string); `null` is `None`.
+pub fn opt_enum<'de, D: Deserializer<'de>, T: FromStr>(d: D) -> Result<Option<T>, D::Error> {
+    struct EnumVisitor<T>(PhantomData<T>);
+    impl<'de, T: FromStr> Visitor<'de> for EnumVisitor<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(T::from_str(v).ok())
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(wrong_type("a string", "a number"))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(wrong_type("a string", "a number"))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(wrong_type("a string", "a number"))
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(wrong_type("a string", "a boolean"))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(wrong_type("a string", "an object"))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(wrong_type("a string", "an array"))
+        }
+    }
+    d.deserialize_any(EnumVisitor(PhantomData))
+}
+
+// ---- output inclusion rules (spec §2.1) ----
+
+/// `if true`: the flag is written only when set.
+pub fn is_false(v: &bool) -> bool {
+    !*v
+}
+
+/// `non-empty` for strings: omitted when absent or `""`.
+pub fn is_blank(v: &Option<String>) -> bool {
+    v.as_deref().is_none_or(str::is_empty)
+}
+
+/// `non-empty` for string maps: omitted when every entry would be dropped.
+pub fn map_is_blank(m: &BTreeMap<String, String>) -> bool {
+    m.values().all(String::is_empty)
+}
+
+/// `non-empty` for list-valued maps.
+pub fn list_map_is_blank(m: &BTreeMap<String, Vec<String>>) -> bool {
+    m.values().all(Vec::is_empty)
+}
+
+/// `non-empty` for nested string maps.
+pub fn nested_map_is_blank(m: &BTreeMap<String, BTreeMap<String, String>>) -> bool {
+    m.values().all(map_is_blank)
+}
+
+/// Writes a string map without its empty entries (Java's content inclusion).
+pub fn write_string_map<S: Serializer>(
+    m: &BTreeMap<String, String>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let mut out = s.serialize_map(None)?;
+    for (k, v) in m.iter().filter(|(_, v)| !v.is_empty()) {
+        out.serialize_entry(k, v)?;
+    }
+    out.end()
+}
+
+/// Writes a list-valued map without its empty entries.
+pub fn write_list_map<S: Serializer>(
+    m: &BTreeMap<String, Vec<String>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let mut out = s.serialize_map(None)?;
+    for (k, v) in m.iter().filter(|(_, v)| !v.is_empty()) {
+        out.serialize_entry(k, v)?;
+    }
+    out.end()
+}
+
+/// Writes a nested string map without its empty entries, at both levels.
+pub fn write_nested_map<S: Serializer>(
+    m: &BTreeMap<String, BTreeMap<String, String>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    struct Inner<'a>(&'a BTreeMap<String, String>);
+    impl Serialize for Inner<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            write_string_map(self.0, s)
+        }
+    }
+    let mut out = s.serialize_map(None)?;
+    for (k, v) in m.iter().filter(|(_, v)| !map_is_blank(v)) {
+        out.serialize_entry(k, &Inner(v))?;
+    }
+    out.end()
+}
+
+/// `non-empty` for optional lists.
+pub fn opt_vec_is_empty<T>(v: &Option<Vec<T>>) -> bool {
+    v.as_ref().is_none_or(Vec::is_empty)
+}

@@ -1,0 +1,37 @@
+//! Decoding and encoding Firehose JSON.
+//!
+//! [`decode`] reads a message with a typed error ([`DecodeError`]) that names its kind and the
+//! JSON path of the offending value; [`encode`] writes compact JSON following Java's inclusion
+//! rules.
+
+pub(crate) mod error;
+pub(crate) mod lenient;
+pub(crate) mod tagged;
+
+pub use error::{DecodeError, DecodeErrorKind};
+
+use crate::model::Message;
+
+/// A message could not be encoded (in practice only when a custom value fails to serialize).
+#[derive(Debug, thiserror::Error)]
+#[error("could not encode the message: {0}")]
+pub struct EncodeError(#[from] serde_json::Error);
+
+/// Decodes one message of any type from JSON bytes.
+pub fn decode(json: &[u8]) -> Result<Message, DecodeError> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let message = serde_path_to_error::deserialize(&mut de).map_err(DecodeError::from_serde)?;
+    de.end().map_err(|e| {
+        DecodeError::new(
+            DecodeErrorKind::NotJson,
+            "$",
+            format!("{} after the message", error::bare_message(&e)),
+        )
+    })?;
+    Ok(message)
+}
+
+/// Encodes a message as compact JSON.
+pub fn encode(message: &Message) -> Result<Vec<u8>, EncodeError> {
+    serde_json::to_vec(message).map_err(EncodeError::from)
+}

@@ -1,0 +1,41 @@
+//! The subscribing mParticle account and the values of its settings.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec::lenient as l;
+
+/// The mParticle account a request is for, with the values of the settings the integration
+/// registered (keyed by setting `id`; values are always strings on the wire).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    /// The numeric mParticle account id.
+    #[serde(default, deserialize_with = "l::i32")]
+    pub account_id: i32,
+    /// Setting values by setting id: account settings, and for event batches the connection
+    /// settings too.
+    #[serde(
+        default,
+        deserialize_with = "l::string_map",
+        serialize_with = "l::write_string_map",
+        skip_serializing_if = "l::map_is_blank"
+    )]
+    pub account_settings: BTreeMap<String, String>,
+}
+
+impl Account {
+    /// An account with no settings.
+    pub fn new(account_id: i32) -> Self {
+        Self {
+            account_id,
+            account_settings: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a setting value.
+    pub fn with_setting(mut self, id: impl Into<String>, value: impl Into<String>) -> Self {
+        self.account_settings.insert(id.into(), value.into());
+        self
+    }
+}

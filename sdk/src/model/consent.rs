@@ -1,0 +1,178 @@
+//! Consent: the user's consent state (a snapshot) and consent-change system notifications.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec::DecodeErrorKind;
+use crate::codec::lenient as l;
+use crate::codec::tagged::{NoHeader, Tagged, Unrecognized};
+
+/// One consent decision (Java `GDPRConsent` and `CCPAConsent`, which have the same fields).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Consent {
+    /// Whether the user consented (for CCPA `data_sale_opt_out`: whether they opted out).
+    #[serde(default, deserialize_with = "l::bool")]
+    pub consented: bool,
+    /// The consent document.
+    #[serde(
+        default,
+        deserialize_with = "l::string",
+        skip_serializing_if = "l::is_blank"
+    )]
+    pub document: Option<String>,
+    /// When consent was given, in epoch milliseconds.
+    #[serde(
+        default,
+        deserialize_with = "l::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timestamp_unixtime_ms: Option<i64>,
+    /// Where consent was collected (free text).
+    #[serde(
+        default,
+        deserialize_with = "l::string",
+        skip_serializing_if = "l::is_blank"
+    )]
+    pub location: Option<String>,
+    /// The hardware id of the device that collected it.
+    #[serde(
+        default,
+        deserialize_with = "l::string",
+        skip_serializing_if = "l::is_blank"
+    )]
+    pub hardware_id: Option<String>,
+}
+
+/// A GDPR consent decision.
+pub type GdprConsent = Consent;
+/// A CCPA consent decision.
+pub type CcpaConsent = Consent;
+
+/// The purpose CCPA consent is recorded under.
+pub const DEFAULT_CCPA_PURPOSE: &str = "data_sale_opt_out";
+
+/// The user's consent state, by purpose (needs `allow_consent_state`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ConsentState {
+    /// GDPR consent by customer-defined purpose.
+    #[serde(
+        default,
+        deserialize_with = "l::map",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub gdpr_consent_state: BTreeMap<String, GdprConsent>,
+    /// CCPA consent by purpose (in practice one key, `data_sale_opt_out`) (2.5.0).
+    #[serde(
+        default,
+        deserialize_with = "l::map",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub ccpa_consent_state: BTreeMap<String, CcpaConsent>,
+}
+
+impl ConsentState {
+    /// Whether the user opted out of the sale of their data under CCPA. `None` when the batch
+    /// carries no CCPA consent.
+    pub fn ccpa_opted_out(&self) -> Option<bool> {
+        self.ccpa_consent_state
+            .get(DEFAULT_CCPA_PURPOSE)
+            .map(|c| c.consented)
+    }
+
+    /// Whether the user gave GDPR consent for `purpose`. `None` when the batch says nothing
+    /// about that purpose: decide yourself what absence means for your integration.
+    pub fn gdpr_consented(&self, purpose: &str) -> Option<bool> {
+        self.gdpr_consent_state.get(purpose).map(|c| c.consented)
+    }
+}
+
+/// `gdpr_consent_state` notification: GDPR consent for one purpose changed.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GdprConsentStateNotification {
+    /// The consent purpose.
+    #[serde(
+        default,
+        deserialize_with = "l::string",
+        skip_serializing_if = "l::is_blank"
+    )]
+    pub purpose: Option<String>,
+    /// The state before the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_gdpr_consent_state: Option<GdprConsent>,
+    /// The state after the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_gdpr_consent_state: Option<GdprConsent>,
+}
+
+fn default_ccpa_purpose() -> Option<String> {
+    Some(DEFAULT_CCPA_PURPOSE.to_owned())
+}
+
+/// `ccpa_consent_state` notification: CCPA consent changed (2.5.0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CcpaConsentStateNotification {
+    /// The purpose: `data_sale_opt_out` when the key is absent (an explicit `null` stays `None`).
+    #[serde(
+        default = "default_ccpa_purpose",
+        deserialize_with = "l::string",
+        skip_serializing_if = "l::is_blank"
+    )]
+    pub purpose: Option<String>,
+    /// The state before the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_ccpa_consent_state: Option<CcpaConsent>,
+    /// The state after the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_ccpa_consent_state: Option<CcpaConsent>,
+}
+
+impl Default for CcpaConsentStateNotification {
+    fn default() -> Self {
+        Self {
+            purpose: default_ccpa_purpose(),
+            old_ccpa_consent_state: None,
+            new_ccpa_consent_state: None,
+        }
+    }
+}
+
+tagged_body! {
+    /// A system notification of a batch (consent changes), processed before its events.
+    pub enum SystemNotification {
+        /// GDPR consent changed.
+        "gdpr_consent_state" => GdprConsentState(GdprConsentStateNotification),
+        /// CCPA consent changed.
+        "ccpa_consent_state" => CcpaConsentState(CcpaConsentStateNotification),
+    }
+    unrecognized: Unknown,
+}
+
+impl Tagged for SystemNotification {
+    const FAMILY: &'static str = "system notification";
+    type Header = NoHeader;
+    type Body = SystemNotification;
+
+    fn assemble(_: NoHeader, body: Self) -> Self {
+        body
+    }
+    fn unrecognized(raw: Unrecognized) -> Result<Self, (DecodeErrorKind, String)> {
+        Ok(Self::Unknown(raw))
+    }
+    fn header(&self) -> &NoHeader {
+        &NoHeader
+    }
+    fn body(&self) -> Result<&Self, &Unrecognized> {
+        match self {
+            Self::Unknown(raw) => Err(raw),
+            body => Ok(body),
+        }
+    }
+}
+
+tagged_serde!(SystemNotification);
+
+variant_from!(SystemNotification {
+    GdprConsentState(GdprConsentStateNotification),
+    CcpaConsentState(CcpaConsentStateNotification),
+});

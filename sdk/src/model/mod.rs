@@ -1,0 +1,47 @@
+//! The typed model of every Firehose message (protocol 3.2.0).
+//!
+//! Field names, types, defaults and output rules follow the Java SDK exactly, so that what this
+//! crate writes equals what Java writes as a JSON value. Decoding is more tolerant than Java's:
+//!
+//! * unknown fields are ignored at every level (as in Java);
+//! * an unknown event type, runtime environment, system notification, setting or
+//!   authentication type is kept verbatim (an `Unknown`/`Unrecognized` variant holding the raw
+//!   JSON) instead of failing the whole message, and is written back unchanged;
+//! * an unknown enum value is kept as `Other(String)`;
+//! * `events` absent or `null` means no events; envelope fields are optional;
+//! * money and quantities are exact decimals (`10.50` stays `10.50`);
+//! * numeric strings are read into numbers and scalars into strings, as Jackson does, and
+//!   32-bit fields are range-checked.
+
+mod account;
+mod audience;
+mod consent;
+mod dsr;
+pub(crate) mod enums;
+mod event;
+mod identity;
+mod message;
+mod registration;
+mod runtime;
+
+pub use crate::codec::tagged::Unrecognized;
+pub use account::Account;
+pub use audience::{
+    Audience, AudienceMembershipChangeRequest, AudienceMembershipChangeResponse,
+    AudienceSubscriptionRequest, AudienceSubscriptionResponse, UserAttributeAudienceEvent,
+    UserProfile,
+};
+pub use consent::{
+    CcpaConsent, CcpaConsentStateNotification, Consent, ConsentState, DEFAULT_CCPA_PURPOSE,
+    GdprConsent, GdprConsentStateNotification, SystemNotification,
+};
+pub use dsr::{DsrProcessingRequest, DsrProcessingResponse, OpenDsrIdentity, SubmittedTime};
+pub use enums::*;
+pub use event::*;
+pub use identity::{
+    DeviceIdentity, DeviceIdentityPermission, Identity, IdentityKind, IdentityPermission,
+    PartnerIdentity, PartnerIdentityPermission, UserIdentity, UserIdentityPermission,
+};
+pub use message::{Envelope, Message, MessageBody};
+pub use registration::*;
+pub use runtime::*;
