@@ -1,16 +1,29 @@
-use std::io::Read;
-fn main() {
-    let path = std::env::args().nth(1).unwrap();
-    let mut buf = Vec::new();
-    std::fs::File::open(path)
-        .unwrap()
-        .read_to_end(&mut buf)
-        .unwrap();
-    match mparticle_firehose::Message::decode(&buf) {
-        Ok(m) => println!("{}", m.to_json().unwrap()),
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(1)
-        }
+//! `firehose`: decode, probe, simulate and benchmark mParticle Firehose integrations.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod decode;
+mod input;
+
+/// Tools for mParticle Firehose integrations built with the Rust SDK.
+#[derive(Parser)]
+#[command(name = "firehose", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode one message and print its canonical re-encoding.
+    Decode(decode::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Decode(args) => decode::run(args),
     }
 }

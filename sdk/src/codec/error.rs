@@ -125,6 +125,8 @@ impl DecodeError {
 
 /// Turns `serde_path_to_error`'s `a.b[2]` (or `.` for the root) into `$.a.b[2]`.
 fn json_path(raw: &str) -> String {
+    // `?` marks a segment serde_path_to_error could not name (a key not yet read).
+    let raw = raw.trim_end_matches(".?").trim_end_matches('?');
     if raw.is_empty() || raw == "." {
         "$".to_owned()
     } else if raw.starts_with('[') {
