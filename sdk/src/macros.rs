@@ -12,6 +12,9 @@ macro_rules! tagged_body {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
+        // One value per message (or per event): boxing the large variants would only make
+        // partners' pattern matching clumsier.
+        #[allow(clippy::large_enum_variant)]
         pub enum $name {
             $( $(#[$vmeta])* #[doc = concat!("\n\nWire `type`: `", $wire, "`.")] $variant($ty), )*
             $(

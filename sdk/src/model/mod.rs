@@ -15,6 +15,7 @@
 
 mod account;
 mod audience;
+mod builders;
 mod consent;
 mod dsr;
 pub(crate) mod enums;
@@ -23,6 +24,7 @@ mod identity;
 mod message;
 mod registration;
 mod runtime;
+mod validation;
 
 pub use crate::codec::tagged::Unrecognized;
 pub use account::Account;
@@ -45,3 +47,4 @@ pub use identity::{
 pub use message::{Envelope, Message, MessageBody};
 pub use registration::*;
 pub use runtime::*;
+pub use validation::{MAX_DESCRIPTION_CHARS, RegistrationErrors, RegistrationViolation};
