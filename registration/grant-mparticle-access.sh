@@ -1,0 +1,359 @@
+#!/usr/bin/env bash
+# Grant (or revoke) mParticle's AWS accounts permission to invoke one alias of
+# a Lambda function, the way mParticle Firehose integrations are registered.
+set -euo pipefail
+
+PROG="$(basename "$0")"
+DEFAULT_PRINCIPALS="338661164609,457804467337"
+ACTION="lambda:InvokeFunction"
+
+usage() {
+    cat <<EOF
+Usage: $PROG --function-arn ARN [--principals P1,P2] [--region R] [--dry-run] [--revoke]
+
+Allow mParticle's AWS accounts to invoke an alias of your Lambda function
+(lambda:InvokeFunction via 'aws lambda add-permission'), then verify the
+resulting resource policy and print what to send to mParticle.
+
+Options:
+  --function-arn ARN   Alias-qualified function ARN, e.g.
+                       arn:aws:lambda:us-east-1:123456789012:function:my-integration:production
+  --principals LIST    Comma-separated 12-digit AWS account ids to grant
+                       (default: $DEFAULT_PRINCIPALS, mParticle's accounts)
+  --region R           AWS region for the API calls (default: the ARN's region)
+  --dry-run            Print the aws commands that would run (shell-quoted); make no AWS calls
+  --revoke             Remove the permissions instead of adding them
+  -h, --help           Show this help
+
+Both directions are idempotent: statements that already allow a principal to
+invoke the alias are left alone, and revoking permissions that are not there
+succeeds. Each statement gets the id mparticle-<principal>-<alias>.
+The aws CLI's usual configuration applies (AWS_PROFILE, AWS_ENDPOINT_URL, ...).
+EOF
+}
+
+die() {
+    printf '%s: error: %s\n' "$PROG" "$1" >&2
+    shift
+    local line
+    for line in "$@"; do printf '  %s\n' "$line" >&2; done
+    exit "${EXIT_CODE:-1}"
+}
+
+usage_error() {
+    EXIT_CODE=2 die "$@"
+}
+
+# ---------------------------------------------------------------- arguments
+
+function_arn=""
+principals_csv="$DEFAULT_PRINCIPALS"
+region=""
+dry_run=0
+revoke=0
+
+need_value() {
+    [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value (see --help)"
+}
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --function-arn) need_value "$@"; function_arn="$2"; shift 2 ;;
+        --function-arn=*) function_arn="${1#*=}"; shift ;;
+        --principals) need_value "$@"; principals_csv="$2"; shift 2 ;;
+        --principals=*) principals_csv="${1#*=}"; shift ;;
+        --region) need_value "$@"; region="$2"; shift 2 ;;
+        --region=*) region="${1#*=}"; shift ;;
+        --dry-run) dry_run=1; shift ;;
+        --revoke) revoke=1; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) usage_error "unknown argument: $1 (see --help)" ;;
+    esac
+done
+
+[[ -n "$function_arn" ]] || usage_error "--function-arn is required (see --help)"
+
+# ---------------------------------------------------------------- the ARN
+# arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME:QUALIFIER
+
+example_arn="arn:aws:lambda:us-east-1:123456789012:function:my-integration:production"
+IFS=: read -r -a arn_parts <<<"$function_arn"
+
+if [[ ${#arn_parts[@]} -lt 7 || "${arn_parts[0]}" != arn || "${arn_parts[2]}" != lambda ||
+      "${arn_parts[5]}" != function ]]; then
+    usage_error "not a Lambda function ARN: $function_arn" \
+        "expected arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME:ALIAS, e.g. $example_arn"
+fi
+
+arn_partition="${arn_parts[1]}"
+arn_region="${arn_parts[3]}"
+arn_account="${arn_parts[4]}"
+fn_name="${arn_parts[6]}"
+qualifier="${arn_parts[7]:-}"
+
+[[ "$arn_partition" =~ ^aws(-[a-z]+)*$ ]] ||
+    usage_error "invalid partition '$arn_partition' in $function_arn (expected aws, aws-cn, aws-us-gov, ...)"
+[[ "$arn_region" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
+    usage_error "invalid region '$arn_region' in $function_arn (expected e.g. us-east-1)"
+[[ "$arn_account" =~ ^[0-9]{12}$ ]] ||
+    usage_error "invalid account id '$arn_account' in $function_arn (expected 12 digits)"
+[[ "$fn_name" =~ ^[A-Za-z0-9_-]{1,64}$ ]] ||
+    usage_error "invalid function name '$fn_name' in $function_arn (1-64 of A-Z a-z 0-9 - _)"
+if [[ ${#arn_parts[@]} -gt 8 ]]; then
+    usage_error "unexpected text after the qualifier in $function_arn"
+fi
+
+unqualified_arn="arn:$arn_partition:lambda:$arn_region:$arn_account:function:$fn_name"
+fix_hint="publish a version and point an alias at it, then pass $unqualified_arn:production"
+
+if [[ -z "$qualifier" ]]; then
+    usage_error "the function ARN is not qualified with an alias: $function_arn" \
+        "mParticle invokes your function through an alias, and the permission must be granted on that alias." \
+        "To fix: $fix_hint" \
+        "(registration/deploy.sh does both and prints the alias ARN.)"
+fi
+# shellcheck disable=SC2016 # a literal $LATEST
+if [[ "$qualifier" == '$LATEST' ]]; then
+    usage_error "refusing to grant access to \$LATEST: $function_arn" \
+        "\$LATEST is the unpublished, mutable code; mParticle must invoke a stable alias." \
+        "To fix: $fix_hint" \
+        "(registration/deploy.sh does both and prints the alias ARN.)"
+fi
+if [[ "$qualifier" =~ ^[0-9]+$ ]]; then
+    usage_error "the ARN is qualified with version $qualifier, not an alias: $function_arn" \
+        "A grant on a version would not follow later deploys." \
+        "To fix: point an alias at version $qualifier (or at a new one), then pass $unqualified_arn:production"
+fi
+[[ "$qualifier" =~ ^[A-Za-z0-9_-]{1,128}$ ]] ||
+    usage_error "invalid alias name '$qualifier' in $function_arn (1-128 of A-Z a-z 0-9 - _)"
+
+alias_arn="$unqualified_arn:$qualifier"
+region="${region:-$arn_region}"
+[[ "$region" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || usage_error "invalid --region '$region'"
+if [[ "$region" != "$arn_region" ]]; then
+    printf '%s: warning: --region %s differs from the ARN'"'"'s region %s\n' \
+        "$PROG" "$region" "$arn_region" >&2
+fi
+
+# ---------------------------------------------------------------- principals
+
+IFS=, read -r -a principals <<<"$principals_csv"
+[[ ${#principals[@]} -gt 0 ]] || usage_error "--principals is empty"
+for p in "${principals[@]}"; do
+    [[ "$p" =~ ^[0-9]{12}$ ]] ||
+        usage_error "invalid principal '$p' in --principals (expected 12-digit AWS account ids, comma-separated)"
+done
+
+# Deterministic statement id: mparticle-<principal>-<alias>. Statement ids
+# are at most 100 characters; a very long alias is shortened with a checksum.
+statement_id() {
+    local sid="mparticle-$1-$qualifier" sum
+    if [[ ${#sid} -gt 100 ]]; then
+        sum="$(printf '%s' "$sid" | cksum | cut -d' ' -f1)"
+        sid="${sid:0:90}-$(printf '%08x' "$sum")"
+    fi
+    printf '%s' "$sid"
+}
+
+# ---------------------------------------------------------------- aws helpers
+
+export AWS_PAGER=""
+# The function is named by its unqualified ARN plus --qualifier: real Lambda
+# accepts both forms, and moto ignores a qualifier embedded in the ARN.
+fn_args=(--region "$region" --function-name "$unqualified_arn" --qualifier "$qualifier")
+
+quote_cmd() {
+    local out="" arg
+    for arg in "$@"; do out+="${out:+ }$(printf '%q' "$arg")"; done
+    printf '%s\n' "$out"
+}
+
+aws_err=""
+aws_out=""
+# Runs an aws command, capturing stdout in aws_out and stderr in aws_err.
+# Returns the command's exit status.
+run_aws() {
+    local errfile rc=0
+    errfile="$(mktemp)"
+    aws_out="$(aws "$@" 2>"$errfile")" || rc=$?
+    aws_err="$(cat "$errfile")"
+    rm -f "$errfile"
+    return "$rc"
+}
+
+# Prints the alias's policy document (JSON text), or {} when it has none.
+fetch_policy() {
+    if run_aws lambda get-policy "${fn_args[@]}" --output json; then
+        printf '%s' "$aws_out"
+    elif [[ "$aws_err" == *ResourceNotFoundException* ]]; then
+        printf '{}'
+    else
+        die "aws lambda get-policy failed for $alias_arn:" "$aws_err"
+    fi
+}
+
+# Reads get-policy output on stdin; prints one line per statement that allows
+# one of the principals to call lambda:InvokeFunction on the alias ARN:
+#   <principal> <sid> <conditional: 0|1>
+matching_statements() {
+    python3 -c '
+import json, re, sys
+
+alias_arn, action, principals = sys.argv[1], sys.argv[2].lower(), sys.argv[3:]
+raw = sys.stdin.read().strip() or "{}"
+outer = json.loads(raw)
+policy = outer.get("Policy", {})
+if isinstance(policy, str):  # get-policy returns the document as a string
+    policy = json.loads(policy)
+statements = policy.get("Statement", [])
+if isinstance(statements, dict):
+    statements = [statements]
+
+def as_list(v):
+    return v if isinstance(v, list) else [v]
+
+def accounts(principal):
+    values = []
+    if isinstance(principal, dict):
+        for v in principal.values():
+            values += as_list(v)
+    else:
+        values = as_list(principal)
+    found = set()
+    for v in values:
+        if not isinstance(v, str):
+            continue
+        if re.fullmatch(r"[0-9]{12}", v):
+            found.add(v)
+        m = re.fullmatch(r"arn:aws[a-z-]*:iam::([0-9]{12}):root", v)
+        if m:
+            found.add(m.group(1))
+    return found
+
+for st in statements:
+    if st.get("Effect") != "Allow":
+        continue
+    if action not in [str(a).lower() for a in as_list(st.get("Action", []))]:
+        continue
+    if alias_arn not in as_list(st.get("Resource", [])):
+        continue
+    who = accounts(st.get("Principal", {}))
+    conditional = 1 if st.get("Condition") else 0
+    for p in principals:
+        if p in who:
+            print(p, st.get("Sid", ""), conditional)
+' "$alias_arn" "$ACTION" "${principals[@]}"
+}
+
+# True when policy $2 (get-policy output) unconditionally grants principal $1.
+is_granted() {
+    local p="$1" policy="$2"
+    matching_statements <<<"$policy" | awk -v p="$p" '$1 == p && $3 == 0 { f = 1 } END { exit !f }'
+}
+
+# ---------------------------------------------------------------- dry run
+
+if [[ $dry_run -eq 1 ]]; then
+    echo "# dry run: no AWS calls are made. The commands below would run in this order;"
+    if [[ $revoke -eq 1 ]]; then
+        echo "# every statement found granting a principal on $alias_arn would be removed."
+    else
+        echo "# add-permission is skipped for a principal that the policy already allows."
+    fi
+    quote_cmd aws lambda get-alias --region "$region" --function-name "$unqualified_arn" --name "$qualifier"
+    quote_cmd aws lambda get-policy "${fn_args[@]}" --output json
+    for p in "${principals[@]}"; do
+        if [[ $revoke -eq 1 ]]; then
+            quote_cmd aws lambda remove-permission "${fn_args[@]}" --statement-id "$(statement_id "$p")"
+        else
+            quote_cmd aws lambda add-permission "${fn_args[@]}" --statement-id "$(statement_id "$p")" \
+                --action "$ACTION" --principal "$p"
+        fi
+    done
+    quote_cmd aws lambda get-policy "${fn_args[@]}" --output json
+    exit 0
+fi
+
+# ---------------------------------------------------------------- for real
+
+command -v aws >/dev/null 2>&1 ||
+    die "the aws CLI is not on PATH" "Install it (e.g. scripts/ensure-python-tools.sh) and retry."
+
+if ! run_aws lambda get-alias --region "$region" --function-name "$unqualified_arn" \
+        --name "$qualifier" --output json; then
+    if [[ "$aws_err" == *ResourceNotFoundException* ]]; then
+        die "alias '$qualifier' of function '$fn_name' was not found in $region (account $arn_account)." \
+            "To fix: publish a version and point alias '$qualifier' at it (registration/deploy.sh --alias $qualifier does both), then rerun." \
+            "$aws_err"
+    fi
+    die "aws lambda get-alias failed for $alias_arn:" "$aws_err"
+fi
+
+policy="$(fetch_policy)"
+
+if [[ $revoke -eq 1 ]]; then
+    removed=0
+    while read -r p sid _; do
+        [[ -n "$sid" ]] || continue
+        cmd=(lambda remove-permission "${fn_args[@]}" --statement-id "$sid")
+        echo "+ $(quote_cmd aws "${cmd[@]}")"
+        if run_aws "${cmd[@]}"; then
+            removed=$((removed + 1))
+        elif [[ "$aws_err" == *ResourceNotFoundException* ]]; then
+            echo "  already gone: $sid"
+        else
+            die "removing statement $sid for $p failed:" "$aws_err"
+        fi
+    done < <(matching_statements <<<"$policy" | awk '!seen[$2]++')
+
+    policy="$(fetch_policy)"
+    left="$(matching_statements <<<"$policy")"
+    if [[ -n "$left" ]]; then
+        die "these statements still grant access to $alias_arn after revoking:" "$left"
+    fi
+    echo "Revoked: ${principals[*]} can no longer invoke $alias_arn ($removed statement(s) removed)."
+    exit 0
+fi
+
+for p in "${principals[@]}"; do
+    sid="$(statement_id "$p")"
+    if is_granted "$p" "$policy"; then
+        echo "already granted: $p may invoke $alias_arn"
+        continue
+    fi
+    cmd=(lambda add-permission "${fn_args[@]}" --statement-id "$sid" --action "$ACTION" --principal "$p")
+    echo "+ $(quote_cmd aws "${cmd[@]}")"
+    if run_aws "${cmd[@]}" --output json; then
+        :
+    elif [[ "$aws_err" == *ResourceConflictException* ]]; then
+        echo "  statement $sid already exists (ResourceConflictException): treated as done"
+    else
+        die "aws lambda add-permission failed for principal $p:" "$aws_err"
+    fi
+done
+
+# Verify from the policy itself rather than trusting the add-permission calls.
+policy="$(fetch_policy)"
+missing=()
+for p in "${principals[@]}"; do
+    is_granted "$p" "$policy" || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    die "verification failed: the policy of $alias_arn does not allow ${missing[*]} to call $ACTION" \
+        "(a statement with the same id but other content, or with a Condition, may be in the way;" \
+        " inspect it with: $(quote_cmd aws lambda get-policy "${fn_args[@]}"))"
+fi
+
+cat <<EOF
+
+Verified: the resource policy of $alias_arn allows
+$(for p in "${principals[@]}"; do printf '  %s  %s\n' "$p" "$ACTION"; done)
+
+Send this ARN to mParticle to finish the integration setup:
+
+  $alias_arn
+
+mParticle will then send a registration request to this alias (your
+integration answers it with its module registration), and after that
+the event batches.
+EOF
