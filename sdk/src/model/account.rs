@@ -8,7 +8,7 @@ use crate::codec::lenient as l;
 
 /// The mParticle account a request is for, with the values of the settings the integration
 /// registered (keyed by setting `id`; values are always strings on the wire).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     /// The numeric mParticle account id.
     #[serde(default, deserialize_with = "l::i32")]
@@ -37,5 +37,22 @@ impl Account {
     pub fn with_setting(mut self, id: impl Into<String>, value: impl Into<String>) -> Self {
         self.account_settings.insert(id.into(), value.into());
         self
+    }
+}
+
+/// Setting values registered as confidential (and values of settings named like secrets) are
+/// printed as `<redacted>`, so that an API key never reaches a log.
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Redacted<'a>(&'a BTreeMap<String, String>);
+        impl std::fmt::Debug for Redacted<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                crate::partner::fmt_redacted(self.0, f)
+            }
+        }
+        f.debug_struct("Account")
+            .field("account_id", &self.account_id)
+            .field("account_settings", &Redacted(&self.account_settings))
+            .finish()
     }
 }

@@ -1,0 +1,253 @@
+//! The dispatcher: decodes a request, answers what the SDK answers itself (registration probe,
+//! verification requests), calls the partner's hooks, and maps their outcome onto mParticle's
+//! retry contract.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use tracing::{Instrument, field};
+
+use crate::error::{ErrorType, FunctionError, PartnerError};
+use crate::model::{
+    AudienceMembershipChangeResponse, EventProcessingResponse, Message, MessageBody,
+    ModuleRegistrationResponse, RegistrationErrors,
+};
+use crate::partner::{Invocation, Partner, RequestContext, Settings, register_confidential};
+
+/// Serves Firehose requests with a [`Partner`]. Built once per execution environment (it
+/// validates the registration) and cheap to clone.
+pub struct Dispatcher<P: Partner> {
+    partner: Arc<P>,
+    registration: Arc<ModuleRegistrationResponse>,
+    eventless_batches: bool,
+}
+
+impl<P: Partner> Clone for Dispatcher<P> {
+    fn clone(&self) -> Self {
+        Self {
+            partner: Arc::clone(&self.partner),
+            registration: Arc::clone(&self.registration),
+            eventless_batches: self.eventless_batches,
+        }
+    }
+}
+
+impl<P: Partner> Dispatcher<P> {
+    /// Reads and validates the partner's registration; an invalid registration is refused here,
+    /// when the function starts, rather than on the first request.
+    pub fn new(partner: P) -> Result<Self, RegistrationErrors> {
+        let registration = partner.registration();
+        registration.validate()?;
+        register_confidential(
+            registration
+                .all_settings()
+                .filter(|s| s.is_confidential())
+                .map(|s| s.id().to_owned()),
+        );
+        let eventless_batches = registration
+            .permissions
+            .as_ref()
+            .is_some_and(|p| p.allow_eventless_batches);
+        Ok(Self {
+            partner: Arc::new(partner),
+            registration: Arc::new(registration),
+            eventless_batches,
+        })
+    }
+
+    /// The partner.
+    pub fn partner(&self) -> &P {
+        &self.partner
+    }
+
+    /// The validated registration.
+    pub fn registration(&self) -> &ModuleRegistrationResponse {
+        &self.registration
+    }
+
+    /// Serves one invocation: the payload's bytes in, the response's bytes out (or the function
+    /// error to report). Runs inside a `firehose` tracing span that names the message type and
+    /// id, the account and the event count.
+    pub async fn handle(
+        &self,
+        payload: &[u8],
+        invocation: Invocation,
+    ) -> Result<Vec<u8>, FunctionError> {
+        let span = tracing::info_span!(
+            "firehose",
+            request_id = %invocation.request_id,
+            message_type = field::Empty,
+            message_id = field::Empty,
+            account_id = field::Empty,
+            event_count = field::Empty,
+        );
+        async {
+            let message = Message::decode_request(payload).inspect_err(|e| {
+                tracing::error!(kind = %e.kind(), path = e.path(), reason = e.reason(), "undecodable message");
+            })?;
+            let response = self.dispatch(message, invocation).await?;
+            response
+                .encode()
+                .map_err(|e| FunctionError::new(ErrorType::Internal, e.to_string()))
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Serves one decoded request and returns the response message. A panic in a hook becomes
+    /// a [`ErrorType::Panic`] function error.
+    pub async fn dispatch(
+        &self,
+        message: Message,
+        invocation: Invocation,
+    ) -> Result<Message, FunctionError> {
+        let span = tracing::Span::current();
+        span.record("message_type", message.body.type_name());
+        if let Some(id) = message.envelope.id {
+            span.record("message_id", field::display(id));
+        }
+        let outcome = AssertUnwindSafe(self.route(message, invocation))
+            .catch_unwind()
+            .await;
+        let result = outcome.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(FunctionError::new(
+                ErrorType::Panic,
+                format!("the partner's code panicked: {what}"),
+            ))
+        });
+        if let Err(e) = &result {
+            tracing::error!(error_type = %e.error_type, message = %e.message, "answering with a function error");
+        }
+        result
+    }
+
+    async fn route(
+        &self,
+        message: Message,
+        invocation: Invocation,
+    ) -> Result<Message, FunctionError> {
+        let account = match &message.body {
+            MessageBody::EventProcessingRequest(r) => r.account.as_ref(),
+            MessageBody::AudienceSubscriptionRequest(r) => r.account.as_ref(),
+            MessageBody::AudienceMembershipChangeRequest(r) => r.account.as_ref(),
+            MessageBody::DsrProcessingRequest(r) => r.account.as_ref(),
+            _ => None,
+        };
+        let span = tracing::Span::current();
+        if let Some(account) = account {
+            span.record("account_id", account.account_id);
+        }
+        let ctx = RequestContext::new(
+            invocation,
+            message.message_type(),
+            message.envelope.id,
+            account.map(|a| a.account_id),
+            account
+                .map(|a| Settings::new(a.account_settings.clone()))
+                .unwrap_or_default(),
+        );
+        let partner = &*self.partner;
+        let body: MessageBody = match &message.body {
+            MessageBody::ModuleRegistrationRequest(_) => (*self.registration).clone().into(),
+            MessageBody::EventProcessingRequest(batch) => {
+                span.record("event_count", batch.events.len());
+                if batch.events.is_empty() && !self.eventless_batches {
+                    tracing::debug!("verification request: answered without the partner");
+                    EventProcessingResponse::default().into()
+                } else {
+                    settle(
+                        partner.on_event_batch(&ctx, batch).await,
+                        EventProcessingResponse::default,
+                        Some(|| EventProcessingResponse {
+                            suspend_subscription: true,
+                        }),
+                    )?
+                    .into()
+                }
+            }
+            MessageBody::AudienceSubscriptionRequest(request) => settle(
+                partner.on_audience_subscription(&ctx, request).await,
+                Default::default,
+                None::<fn() -> _>,
+            )?
+            .into(),
+            MessageBody::AudienceMembershipChangeRequest(request) => match &request.user_profiles {
+                None => {
+                    tracing::debug!("verification request: answered without the partner");
+                    AudienceMembershipChangeResponse::default().into()
+                }
+                Some(_) => settle(
+                    partner.on_audience_membership_change(&ctx, request).await,
+                    AudienceMembershipChangeResponse::default,
+                    Some(|| AudienceMembershipChangeResponse {
+                        suspend_subscription: true,
+                    }),
+                )?
+                .into(),
+            },
+            MessageBody::DsrProcessingRequest(request) => settle(
+                partner.on_dsr(&ctx, request).await,
+                Default::default,
+                None::<fn() -> _>,
+            )?
+            .into(),
+            response => {
+                return Err(FunctionError::new(
+                    ErrorType::InvalidMessage,
+                    format!(
+                        "{:?} is a response type; mParticle only sends requests",
+                        response.type_name()
+                    ),
+                ));
+            }
+        };
+        Ok(Message::new(body))
+    }
+}
+
+/// Maps a hook's outcome onto the answer to mParticle (the table in [`crate::error`]).
+fn settle<R>(
+    outcome: Result<R, PartnerError>,
+    accepted: impl FnOnce() -> R,
+    suspended: Option<impl FnOnce() -> R>,
+) -> Result<R, FunctionError> {
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(PartnerError::Permanent { reason }) => {
+            tracing::error!(%reason, "dropping data after a permanent failure");
+            Ok(accepted())
+        }
+        Err(PartnerError::SuspendSubscription { reason }) => match suspended {
+            Some(suspended) => {
+                tracing::warn!(%reason, "suspending the subscription");
+                Ok(suspended())
+            }
+            // This message type cannot suspend anything: keep the data and let mParticle retry.
+            None => Err(FunctionError::new(
+                ErrorType::RetryLater,
+                format!("suspension is not possible for this message type, retry later: {reason}"),
+            )),
+        },
+        Err(PartnerError::RetryLater {
+            reason,
+            retry_after,
+        }) => Err(FunctionError {
+            error_type: ErrorType::RetryLater,
+            message: PartnerError::RetryLater {
+                reason,
+                retry_after,
+            }
+            .to_string(),
+            retry_after,
+        }),
+        Err(PartnerError::InvalidRequest { reason }) => {
+            Err(FunctionError::new(ErrorType::InvalidRequest, reason))
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The error contract: what partner code returns, and how the SDK answers mParticle.
+//!
+//! | Partner returns | The SDK answers | mParticle then |
+//! | --- | --- | --- |
+//! | `Ok` | the response | moves on |
+//! | [`PartnerError::RetryLater`] | a function error `Firehose.RetryLater` | retries the message with back-off |
+//! | [`PartnerError::Permanent`] | success (the data is dropped and logged) | moves on |
+//! | [`PartnerError::SuspendSubscription`] | `suspend_subscription: true` | stops sending until the customer resumes the connection |
+//! | [`PartnerError::InvalidRequest`] | a function error `Firehose.InvalidRequest` | retries, then gives up |
+//! | a panic | a function error `Firehose.Panic` | retries |
+//! | undecodable input | a function error `Firehose.InvalidMessage` (kind and JSON path in the message) | retries, then gives up |
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::codec::DecodeError;
+
+/// What a partner hook returns when it cannot complete.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PartnerError {
+    /// A transient failure (rate limit, timeout, 5xx): mParticle should send the message again.
+    /// Make hooks idempotent (event ids help): a retried batch is sent again whole.
+    #[error("retry later: {reason}{}", retry_after.map(|d| format!(" (after {}s)", d.as_secs_f64())).unwrap_or_default())]
+    RetryLater {
+        /// Why.
+        reason: String,
+        /// How long the partner asked to wait, if it said.
+        retry_after: Option<Duration>,
+    },
+    /// The data can never be delivered (rejected as invalid by the partner API, for example):
+    /// it is logged and dropped, and mParticle is told all is well so it does not retry.
+    #[error("permanent failure, data dropped: {reason}")]
+    Permanent {
+        /// Why.
+        reason: String,
+    },
+    /// The customer's connection cannot work any more (for example the partner revoked the
+    /// customer's credentials): mParticle suspends the subscription until the customer resumes it.
+    #[error("suspend the subscription: {reason}")]
+    SuspendSubscription {
+        /// Why.
+        reason: String,
+    },
+    /// The request cannot be processed as it is (a required setting is missing, ...).
+    #[error("invalid request: {reason}")]
+    InvalidRequest {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl PartnerError {
+    /// A transient failure.
+    pub fn retry_later(reason: impl Into<String>) -> Self {
+        Self::RetryLater {
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A transient failure with the delay the partner asked for.
+    pub fn retry_after(reason: impl Into<String>, delay: Duration) -> Self {
+        Self::RetryLater {
+            reason: reason.into(),
+            retry_after: Some(delay),
+        }
+    }
+
+    /// A failure that retrying cannot fix: the data is dropped.
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        Self::Permanent {
+            reason: reason.into(),
+        }
+    }
+
+    /// Suspend the customer's subscription.
+    pub fn suspend(reason: impl Into<String>) -> Self {
+        Self::SuspendSubscription {
+            reason: reason.into(),
+        }
+    }
+
+    /// The request cannot be processed.
+    pub fn invalid_request(reason: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether mParticle should retry.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::RetryLater { .. })
+    }
+}
+
+/// A setting the request needs is missing or malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingError {
+    /// A required setting is absent or empty.
+    #[error("the required setting '{id}' is not provided")]
+    Missing {
+        /// The setting id.
+        id: String,
+    },
+    /// A setting's value does not parse as the expected type.
+    #[error("the setting '{id}' is not {expected}: {value}")]
+    Invalid {
+        /// The setting id.
+        id: String,
+        /// What was expected ("an integer", ...).
+        expected: &'static str,
+        /// The value, or `<redacted>` for confidential settings.
+        value: String,
+    },
+}
+
+impl From<SettingError> for PartnerError {
+    fn from(e: SettingError) -> Self {
+        PartnerError::InvalidRequest {
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// The stable `errorType` of a function error, visible in CloudWatch, X-Ray and to mParticle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorType {
+    /// `Firehose.RetryLater`: a transient failure; mParticle retries.
+    RetryLater,
+    /// `Firehose.InvalidMessage`: the payload is not a Firehose request.
+    InvalidMessage,
+    /// `Firehose.InvalidRequest`: the request cannot be processed as it is.
+    InvalidRequest,
+    /// `Firehose.Panic`: the partner's code panicked.
+    Panic,
+    /// `Firehose.Internal`: the SDK could not encode its response.
+    Internal,
+}
+
+impl ErrorType {
+    /// The `errorType` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RetryLater => "Firehose.RetryLater",
+            Self::InvalidMessage => "Firehose.InvalidMessage",
+            Self::InvalidRequest => "Firehose.InvalidRequest",
+            Self::Panic => "Firehose.Panic",
+            Self::Internal => "Firehose.Internal",
+        }
+    }
+
+    /// The error type named by an `errorType` string.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Self::RetryLater,
+            Self::InvalidMessage,
+            Self::InvalidRequest,
+            Self::Panic,
+            Self::Internal,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == name)
+    }
+}
+
+impl fmt::Display for ErrorType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A Lambda function error: what the function reports instead of a response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error_type}: {message}")]
+pub struct FunctionError {
+    /// The stable error type.
+    pub error_type: ErrorType,
+    /// What happened.
+    pub message: String,
+    /// For [`ErrorType::RetryLater`], the delay the partner asked for.
+    pub retry_after: Option<Duration>,
+}
+
+impl FunctionError {
+    /// A function error.
+    pub fn new(error_type: ErrorType, message: impl Into<String>) -> Self {
+        Self {
+            error_type,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Whether mParticle's retry can help.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.error_type,
+            ErrorType::RetryLater | ErrorType::Panic | ErrorType::Internal
+        )
+    }
+}
+
+impl From<DecodeError> for FunctionError {
+    fn from(e: DecodeError) -> Self {
+        FunctionError::new(ErrorType::InvalidMessage, e.to_string())
+    }
+}
+
+impl From<FunctionError> for lambda_runtime::Diagnostic {
+    fn from(e: FunctionError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: e.error_type.as_str().to_owned(),
+            error_message: e.message,
+        }
+    }
+}

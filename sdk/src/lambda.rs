@@ -1,0 +1,161 @@
+//! Running a [`Partner`] on AWS Lambda, over `lambda_runtime`.
+
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use lambda_runtime::{LambdaEvent, LambdaInvocation, Runtime, service_fn};
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+use tokio::task::futures::TaskLocalFuture;
+
+use crate::dispatch::Dispatcher;
+use crate::error::{ErrorType, FunctionError};
+use crate::partner::{Invocation, Partner};
+
+/// What can stop [`run`]: an invalid registration, a missing Lambda environment, or a failure
+/// of the runtime loop.
+pub type Error = lambda_runtime::Error;
+
+tokio::task_local! {
+    /// The invocation's payload, exactly as Lambda delivered it.
+    static PAYLOAD: Bytes;
+}
+
+/// Runs the partner as a Lambda function: sets up logging, validates the registration (an
+/// invalid one fails the function at init, naming every violation), then serves invocations
+/// until the execution environment shuts down.
+///
+/// Everything is built once and reused across invocations. A panic in a hook becomes a
+/// `Firehose.Panic` function error and the next invocation is served normally. With the
+/// `concurrent` feature the same binary serves several invocations at once on Lambda Managed
+/// Instances (`AWS_LAMBDA_MAX_CONCURRENCY`), and one at a time elsewhere.
+///
+/// ```no_run
+/// use mparticle_firehose::prelude::*;
+///
+/// struct Acme;
+///
+/// #[async_trait]
+/// impl Partner for Acme {
+///     fn registration(&self) -> ModuleRegistrationResponse {
+///         ModuleRegistrationResponse::new("Acme", "1.0.0")
+///     }
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), mparticle_firehose::lambda::Error> {
+///     mparticle_firehose::lambda::run(Acme).await
+/// }
+/// ```
+pub async fn run<P: Partner>(partner: P) -> Result<(), Error> {
+    init_tracing();
+    let dispatcher = Dispatcher::new(partner).inspect_err(|e| tracing::error!("{e}"))?;
+    serve(dispatcher).await
+}
+
+/// Serves invocations with an already built dispatcher (see [`run`]).
+pub async fn serve<P: Partner>(dispatcher: Dispatcher<P>) -> Result<(), Error> {
+    for var in [
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+    ] {
+        if std::env::var_os(var).is_none() {
+            return Err(format!(
+                "{var} is not set: this binary runs inside AWS Lambda or a local emulator such as `cargo lambda watch`"
+            )
+            .into());
+        }
+    }
+    let handler = service_fn(move |event: LambdaEvent<IgnoredAny>| {
+        let dispatcher = dispatcher.clone();
+        async move {
+            let payload = PAYLOAD.try_with(Bytes::clone).unwrap_or_default();
+            let invocation = Invocation::from_lambda(&event.context);
+            let bytes = dispatcher.handle(&payload, invocation).await?;
+            raw_json(bytes)
+        }
+    });
+    let runtime = Runtime::new(handler)
+        .layer(lambda_runtime::layers::TracingLayer::new())
+        .layer(PayloadLayer);
+    #[cfg(feature = "concurrent")]
+    {
+        runtime.run_concurrent().await
+    }
+    #[cfg(not(feature = "concurrent"))]
+    {
+        runtime.run().await
+    }
+}
+
+fn raw_json(bytes: Vec<u8>) -> Result<Box<RawValue>, FunctionError> {
+    String::from_utf8(bytes)
+        .ok()
+        .and_then(|text| RawValue::from_string(text).ok())
+        .ok_or_else(|| FunctionError::new(ErrorType::Internal, "the encoded response is not JSON"))
+}
+
+/// Sets up `tracing` the way Lambda expects: the level from `AWS_LAMBDA_LOG_LEVEL` (then
+/// `RUST_LOG`, then `info`), JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON`, no colours and no
+/// timestamps (CloudWatch adds them). Does nothing if a subscriber is already installed.
+pub fn init_tracing() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .ok()
+        .map(|l| match l.to_ascii_lowercase().as_str() {
+            "fatal" => "error".to_owned(),
+            other => other.to_owned(),
+        })
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .unwrap_or_else(|| "info".to_owned());
+    let filter = tracing_subscriber::EnvFilter::try_new(&level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(false)
+        .without_time();
+    // An error only means a subscriber is already installed, which is fine.
+    let _ = if json {
+        builder.json().with_current_span(true).try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Moves each invocation's raw payload into a task-local and hands the runtime a trivial
+/// `null` payload, so that the SDK decodes the bytes exactly once, with its own typed errors.
+#[derive(Clone, Copy)]
+struct PayloadLayer;
+
+impl<S> tower::Layer<S> for PayloadLayer {
+    type Service = PayloadService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        PayloadService { inner }
+    }
+}
+
+#[derive(Clone)]
+struct PayloadService<S> {
+    inner: S,
+}
+
+impl<S> tower::Service<LambdaInvocation> for PayloadService<S>
+where
+    S: tower::Service<LambdaInvocation>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = TaskLocalFuture<Bytes, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut invocation: LambdaInvocation) -> Self::Future {
+        let payload = std::mem::replace(&mut invocation.body, Bytes::from_static(b"null"));
+        PAYLOAD.scope(payload, self.inner.call(invocation))
+    }
+}

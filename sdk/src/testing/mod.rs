@@ -1,0 +1,20 @@
+//! Helpers for testing partner integrations.
+//!
+//! Available with the cargo feature `testing`:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! mparticle-firehose = { version = "0.1", features = ["testing"] }
+//! ```
+//!
+//! * [`generate`]: deterministic, realistic messages (event batches, audience membership
+//!   changes) for tests, fixtures and benchmarks.
+
+pub mod generate;
+pub mod invoke;
+pub mod messages;
+
+pub use invoke::{
+    InvocationBuilder, TEST_FUNCTION_ARN, context_for, context_with_settings, dispatcher, invoke,
+    invoke_with,
+};
