@@ -1,0 +1,361 @@
+#!/usr/bin/env bash
+# Tests registration/grant-mparticle-access.sh against a local moto server
+# (127.0.0.1 only) and registration/deploy.sh in --dry-run mode.
+#
+#   bash registration/tests/grant.test.sh
+#
+# Prints `ok - ...` / `not ok - ...` per check and ends with
+# `N passed, N failed`; exits non-zero when a check failed. Installs awscli and
+# moto into <repo>/.venv when they are missing (scripts/ensure-python-tools.sh).
+# The checks are eval strings, expanded when run (SC2016); the helpers are
+# called through `check` (SC2317).
+# shellcheck disable=SC2016,SC2317
+# shellcheck source-path=SCRIPTDIR/../..
+
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+GRANT="$ROOT/registration/grant-mparticle-access.sh"
+DEPLOY="$ROOT/registration/deploy.sh"
+P1=338661164609
+P2=457804467337
+ACCOUNT=123456789012 # moto's default account
+FN=mparticle-grant-test
+FN_ARN="arn:aws:lambda:us-east-1:$ACCOUNT:function:$FN"
+ALIAS_ARN="$FN_ARN:production"
+STEP_TIMEOUT=120 # seconds, for any one command
+
+passed=0
+failed=0
+ok() {
+    passed=$((passed + 1))
+    printf 'ok - %s\n' "$1"
+}
+not_ok() {
+    failed=$((failed + 1))
+    printf 'not ok - %s\n' "$1"
+    shift
+    local line
+    for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
+}
+check() { # check DESCRIPTION CONDITION-COMMAND... ; details from $OUT/$ERR on failure
+    local what="$1"
+    shift
+    if "$@"; then
+        ok "$what"
+    else
+        not_ok "$what" "exit: $RC" "stdout: $OUT" "stderr: $ERR" "policy: $(statements 2>&1)"
+    fi
+}
+finish() {
+    printf '%s passed, %s failed\n' "$passed" "$failed"
+    [[ $failed -eq 0 ]]
+    exit
+}
+
+# ---------------------------------------------------------------- sandbox
+
+TMP="$(mktemp -d)"
+MOTO_PID=""
+cleanup() {
+    if [[ -n "$MOTO_PID" ]]; then
+        kill "$MOTO_PID" 2>/dev/null
+        wait "$MOTO_PID" 2>/dev/null
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Runs a command with a time limit; sets RC, OUT and ERR.
+RC=0 OUT="" ERR=""
+run() {
+    RC=0
+    timeout "$STEP_TIMEOUT" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null || RC=$?
+    OUT="$(cat "$TMP/out")"
+    ERR="$(cat "$TMP/err")"
+}
+
+# ---------------------------------------------------------------- tools
+
+# shellcheck source=scripts/ensure-python-tools.sh
+if ! source "$ROOT/scripts/ensure-python-tools.sh" aws moto_server >"$TMP/ensure.log" 2>&1; then
+    not_ok "aws and moto_server are available" "$(cat "$TMP/ensure.log")"
+    finish
+fi
+ok "aws and moto_server are available"
+
+# Only the local moto server is ever contacted: fixed dummy credentials, no
+# profile or config files, no instance metadata lookups, no proxies.
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" AWS_MAX_ATTEMPTS=2
+export AWS_CONFIG_FILE="$TMP/no-config" AWS_SHARED_CREDENTIALS_FILE="$TMP/no-credentials"
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_DEFAULT_PROFILE \
+    HTTP_PROXY HTTPS_PROXY ALL_PROXY http_proxy https_proxy all_proxy
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT"
+
+moto_server -H 127.0.0.1 -p "$PORT" >"$TMP/moto.log" 2>&1 &
+MOTO_PID=$!
+
+# Wait (at most 20 s) until the server answers.
+ready=0
+for _ in $(seq 1 80); do
+    if ! kill -0 "$MOTO_PID" 2>/dev/null; then break; fi
+    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+        "$AWS_ENDPOINT_URL/" >/dev/null 2>&1; then
+        ready=1
+        break
+    fi
+    sleep 0.25
+done
+if [[ $ready -ne 1 ]]; then
+    not_ok "moto_server answers on 127.0.0.1:$PORT within 20 s" "$(tail -20 "$TMP/moto.log")"
+    finish
+fi
+ok "moto_server answers on 127.0.0.1:$PORT"
+
+# ---------------------------------------------------------------- fixtures
+
+python3 - "$TMP/function.zip" <<'EOF'
+import sys, zipfile
+info = zipfile.ZipInfo("bootstrap")
+info.external_attr = 0o755 << 16
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.writestr(info, "#!/bin/sh\necho not a real integration\n")
+EOF
+
+setup() {
+    local trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    run aws iam create-role --role-name mparticle-grant-test-role --assume-role-policy-document "$trust" \
+        --query Role.Arn --output text
+    [[ $RC -eq 0 ]] || return 1
+    local role="$OUT"
+    run aws lambda create-function --function-name "$FN" --runtime provided.al2023 --handler bootstrap \
+        --role "$role" --zip-file "fileb://$TMP/function.zip"
+    [[ $RC -eq 0 ]] || return 1
+    run aws lambda publish-version --function-name "$FN" --query Version --output text
+    [[ $RC -eq 0 ]] || return 1
+    local version="$OUT"
+    run aws lambda create-alias --function-name "$FN" --name production --function-version "$version" \
+        --query AliasArn --output text
+    [[ $RC -eq 0 && "$OUT" == "$ALIAS_ARN" ]] || return 1
+    run aws lambda create-alias --function-name "$FN" --name staging --function-version "$version"
+    [[ $RC -eq 0 ]]
+}
+if setup; then
+    ok "setup: role, function ($FN), version and the production and staging aliases"
+else
+    not_ok "setup: role, function, version and aliases" "exit: $RC" "stdout: $OUT" "stderr: $ERR"
+    finish
+fi
+
+# Prints the function's policy statements, one per line, as
+#   <sid> <account> <resource> <action> <effect> <has condition>
+# (nothing when there is no policy). moto keeps one policy for all
+# qualifiers, so statements of other aliases show up here too.
+statements() {
+    local out rc=0
+    out="$(timeout "$STEP_TIMEOUT" aws lambda get-policy --function-name "$FN" --qualifier production \
+        --output json 2>"$TMP/policy.err")" || rc=$?
+    if [[ $rc -ne 0 ]]; then
+        grep -q ResourceNotFoundException "$TMP/policy.err" && return 0
+        cat "$TMP/policy.err" >&2
+        return 1
+    fi
+    python3 -c '
+import json, re, sys
+doc = json.loads(json.loads(sys.stdin.read())["Policy"])
+for st in doc.get("Statement", []):
+    principal = st.get("Principal")
+    if isinstance(principal, dict):
+        principal = principal.get("AWS")
+    m = re.search(r"([0-9]{12})", str(principal))
+    print(st.get("Sid"), m.group(1) if m else principal, st.get("Resource"),
+          st.get("Action"), st.get("Effect"), 1 if st.get("Condition") else 0)
+' <<<"$out"
+}
+
+# count_statements ACCOUNT RESOURCE: statements allowing ACCOUNT to invoke RESOURCE.
+count_statements() {
+    statements | awk -v p="$1" -v r="$2" \
+        '$2 == p && $3 == r && $4 == "lambda:InvokeFunction" && $5 == "Allow" && $6 == 0 { n++ } END { print n + 0 }'
+}
+count_all() { statements | awk 'END { print NR }'; }
+
+# ---------------------------------------------------------------- refusals
+
+LATEST_ARN="$FN_ARN:\$LATEST"
+refused_with_fix() {
+    [[ $RC -ne 0 ]] &&
+        grep -qi "publish a version and point an alias at it" <<<"$ERR" &&
+        grep -qF "$FN_ARN:production" <<<"$ERR" &&
+        [[ -z "$OUT" ]]
+}
+run "$GRANT" --function-arn "$FN_ARN"
+check "an unqualified function ARN is refused with the fix on stderr" refused_with_fix
+run "$GRANT" --function-arn "$LATEST_ARN"
+check "a \$LATEST-qualified ARN is refused with the fix on stderr" refused_with_fix
+run "$GRANT" --function-arn "$FN_ARN" --revoke
+check "--revoke also refuses an unqualified ARN" refused_with_fix
+check "the refusals changed nothing" eval '[[ "$(count_all)" == 0 ]]'
+
+for bad in \
+    "arn:aws:lambda:us-east-1:12345678901:function:$FN:production" \
+    "arn:aws:s3:us-east-1:$ACCOUNT:function:$FN:production" \
+    "arn:aws:lambda:useast1:$ACCOUNT:function:$FN:production" \
+    "arn:aws:lambda:us-east-1:$ACCOUNT:function:bad/name:production" \
+    "arn:aws:lambda:us-east-1:$ACCOUNT:function:$FN:7" \
+    "$FN"; do
+    run "$GRANT" --function-arn "$bad"
+    check "a malformed ARN is refused: $bad" eval '[[ $RC -ne 0 && -n "$ERR" ]]'
+done
+run "$GRANT" --function-arn "$ALIAS_ARN" --principals "$P1,not-an-account"
+check "a malformed principal is refused" eval '[[ $RC -ne 0 && "$ERR" == *not-an-account* ]]'
+run "$GRANT" --help
+check "--help prints the usage" eval '[[ $RC -eq 0 && "$OUT" == *--function-arn* ]]'
+
+# ---------------------------------------------------------------- dry run
+
+run "$GRANT" --function-arn "$ALIAS_ARN" --dry-run
+dry_run_ok() {
+    [[ $RC -eq 0 ]] || return 1
+    local p
+    for p in "$P1" "$P2"; do
+        grep -E "^aws lambda add-permission .*--function-name $FN_ARN --qualifier production .*--statement-id mparticle-$p-production --action lambda:InvokeFunction --principal $p\$" \
+            <<<"$OUT" >/dev/null || return 1
+    done
+    [[ "$(grep -c '^aws lambda add-permission ' <<<"$OUT")" == 2 ]]
+}
+check "--dry-run prints one add-permission command per principal" dry_run_ok
+check "--dry-run changed nothing" eval '[[ "$(count_all)" == 0 ]]'
+run "$GRANT" --function-arn "$ALIAS_ARN" --dry-run --revoke
+check "--dry-run --revoke prints remove-permission commands" \
+    eval '[[ $RC -eq 0 && "$(grep -c "^aws lambda remove-permission " <<<"$OUT")" == 2 ]]'
+run "$GRANT" --function-arn "$FN_ARN:it's prod" --dry-run
+check "--dry-run refuses an invalid alias name too" eval '[[ $RC -ne 0 ]]'
+
+# ---------------------------------------------------------------- grant
+
+# A grant on another alias must not count as one on production (moto keeps
+# all qualifiers in one policy, so this also checks resource matching).
+run "$GRANT" --function-arn "$FN_ARN:staging" --principals "$P1"
+check "granting $P1 on the staging alias succeeds" eval '[[ $RC -eq 0 ]]'
+
+run "$GRANT" --function-arn "$ALIAS_ARN"
+check "the first grant succeeds" eval '[[ $RC -eq 0 ]]'
+check "it prints the alias ARN to send to mParticle" \
+    eval '[[ "$OUT" == *"$ALIAS_ARN"* && "$OUT" == *"registration request"* ]]'
+check "it added both statements" \
+    eval '[[ "$(grep -c "^+ aws lambda add-permission" <<<"$OUT")" == 2 ]]'
+
+run "$GRANT" --function-arn "$ALIAS_ARN"
+check "a second grant succeeds" eval '[[ $RC -eq 0 ]]'
+check "the second grant adds nothing" \
+    eval '[[ "$OUT" != *"add-permission"* && "$(grep -c "already granted" <<<"$OUT")" == 2 ]]'
+
+policy_exact() {
+    local p
+    for p in "$P1" "$P2"; do
+        [[ "$(count_statements "$p" "$ALIAS_ARN")" == 1 ]] || return 1
+        # ... and nothing else for that principal on production.
+        [[ "$(statements | awk -v p="$p" -v r="$ALIAS_ARN" '$2 == p && $3 == r' | wc -l)" == 1 ]] || return 1
+    done
+    # Two statements on production, plus the staging one.
+    [[ "$(count_all)" == 3 && "$(count_statements "$P1" "$FN_ARN:staging")" == 1 ]]
+}
+if policy_exact; then
+    ok "the policy holds exactly one invoke statement per principal, on the alias ARN"
+else
+    not_ok "the policy holds exactly one invoke statement per principal, on the alias ARN" "$(statements)"
+fi
+
+# ---------------------------------------------------------------- principals
+
+run "$GRANT" --function-arn "$ALIAS_ARN" --principals 111122223333
+check "--principals grants other accounts" \
+    eval '[[ $RC -eq 0 && "$(count_statements 111122223333 "$ALIAS_ARN")" == 1 && "$(count_all)" == 4 ]]'
+run "$GRANT" --function-arn "$ALIAS_ARN" --principals 111122223333 --revoke
+check "--principals with --revoke removes only that account" \
+    eval '[[ $RC -eq 0 && "$(count_statements 111122223333 "$ALIAS_ARN")" == 0 && "$(count_all)" == 3 ]]'
+
+# ---------------------------------------------------------------- revoke
+
+run "$GRANT" --function-arn "$ALIAS_ARN" --revoke
+check "--revoke succeeds" eval '[[ $RC -eq 0 ]]'
+revoked() {
+    [[ "$(count_statements "$P1" "$ALIAS_ARN")" == 0 && "$(count_statements "$P2" "$ALIAS_ARN")" == 0 ]] &&
+        [[ "$(count_statements "$P1" "$FN_ARN:staging")" == 1 ]]
+}
+if revoked; then
+    ok "after --revoke no statement grants mParticle the production alias (staging untouched)"
+else
+    not_ok "after --revoke no statement grants mParticle the production alias (staging untouched)" "$(statements)"
+fi
+run "$GRANT" --function-arn "$ALIAS_ARN" --revoke
+check "a second --revoke succeeds" eval '[[ $RC -eq 0 ]]'
+run "$GRANT" --function-arn "$FN_ARN:staging" --revoke
+check "revoking the staging alias leaves an empty policy" eval '[[ $RC -eq 0 && "$(count_all)" == 0 ]]'
+run "$GRANT" --function-arn "$FN_ARN:staging" --revoke
+check "revoking with no policy at all succeeds" eval '[[ $RC -eq 0 ]]'
+
+run "$GRANT" --function-arn "$FN_ARN:missing"
+check "a missing alias is reported" eval '[[ $RC -ne 0 && "$ERR" == *"alias '"'missing'"'"* ]]'
+
+# ---------------------------------------------------------------- 409s
+# Real Lambda answers a duplicate statement id with ResourceConflictException
+# (moto does not): a stub aws CLI, no network, plays that part.
+
+mkdir -p "$TMP/stub"
+cat >"$TMP/stub/aws" <<'EOF'
+#!/usr/bin/env bash
+state="$(dirname "$0")/state"
+case " $* " in
+  *" get-alias "*) echo '{"AliasArn": "stub"}' ;;
+  *" get-policy "*)
+    if [[ -e "$state" ]]; then
+      python3 -c '
+import json, sys
+arn = sys.argv[1]
+sts = [{"Sid": "mparticle-%s-production" % p, "Effect": "Allow", "Action": "lambda:InvokeFunction",
+        "Principal": {"AWS": "arn:aws:iam::%s:root" % p}, "Resource": arn} for p in sys.argv[2:]]
+print(json.dumps({"Policy": json.dumps({"Version": "2012-10-17", "Statement": sts})}))
+' "$STUB_ALIAS_ARN" 338661164609 457804467337
+    else
+      echo "An error occurred (ResourceNotFoundException) when calling the GetPolicy operation: none" >&2
+      exit 255
+    fi ;;
+  *" add-permission "*)
+    touch "$state"
+    echo "An error occurred (ResourceConflictException) when calling the AddPermission operation: The statement id provided already exists." >&2
+    exit 254 ;;
+  *) echo "stub aws: unexpected: $*" >&2; exit 99 ;;
+esac
+EOF
+chmod +x "$TMP/stub/aws"
+STUB_ALIAS_ARN="$ALIAS_ARN" PATH="$TMP/stub:$PATH" run "$GRANT" --function-arn "$ALIAS_ARN"
+check "ResourceConflictException from add-permission counts as already granted" \
+    eval '[[ $RC -eq 0 && "$(grep -c ResourceConflictException <<<"$OUT")" == 2 && "$OUT" == *Verified* ]]'
+
+# ---------------------------------------------------------------- deploy.sh
+
+run "$DEPLOY" --dry-run
+check "deploy.sh --dry-run prints a cargo lambda build --release ... --output-format zip command" \
+    eval 'grep -qE "^cargo lambda build --release( .*)? --output-format zip( |$)" <<<"$OUT"'
+check "deploy.sh --dry-run prints a cargo lambda deploy ... --alias production command" \
+    eval '[[ $RC -eq 0 ]] && grep -qE "^cargo lambda deploy .*--alias production( |$)" <<<"$OUT"'
+check "deploy.sh --dry-run prints the get-alias command and the grant step" \
+    eval 'grep -q "^aws lambda get-alias .*--name production" <<<"$OUT" && [[ "$OUT" == *grant-mparticle-access.sh* ]]'
+run "$DEPLOY" --dry-run --arm64 --alias live --function-name partner-fn --region eu-west-1 \
+    --memory 512 --timeout 60 --reserved-concurrency 20 --iam-role "arn:aws:iam::$ACCOUNT:role/r"
+check "deploy.sh --dry-run honours its options" eval '[[ $RC -eq 0 ]] &&
+    grep -qE "^cargo lambda build .*--arm64" <<<"$OUT" &&
+    grep -qE "^cargo lambda deploy .*--region eu-west-1 .*--alias live .*--memory 512 --timeout 60 .*--iam-role arn:aws:iam::$ACCOUNT:role/r partner-fn\$" <<<"$OUT" &&
+    grep -qE "^aws lambda put-function-concurrency .*--function-name partner-fn --reserved-concurrent-executions 20\$" <<<"$OUT"'
+run "$DEPLOY" --dry-run --memory 64
+check "deploy.sh rejects an out-of-range --memory" eval '[[ $RC -ne 0 ]]'
+
+finish
