@@ -27,6 +27,7 @@ _ept_usage() {
 
 # The install work runs in a subshell so that `set -euo pipefail` and every
 # helper variable stay out of the caller's shell when this file is sourced.
+# shellcheck disable=SC2030 # PATH is meant to change only inside the subshell
 _ept_main() (
     set -euo pipefail
 
@@ -87,7 +88,19 @@ _ept_main() (
         esac
     done
     if [[ ${#deps[@]} -gt 0 ]]; then
+        # First whatever dependencies are missing, then the packages themselves
+        # again into the venv: with --system-site-packages, pip would otherwise
+        # count a copy outside the venv as installed and write no command into
+        # .venv/bin.
+        # The same versions are reinstalled, so they match their dependencies.
         "${pip[@]}" "${deps[@]}" </dev/null >&2
+        local pinned=() dep name
+        for dep in "${deps[@]}"; do
+            name="${dep%%[*}"
+            pinned+=("$name==$("$venv/bin/python" -c \
+                'import importlib.metadata as m, sys; print(m.version(sys.argv[1]))' "$name")")
+        done
+        "${pip[@]}" --no-deps --ignore-installed "${pinned[@]}" </dev/null >&2
     fi
     for tool in "${missing[@]}"; do
         if [[ "$tool" == cargo-lambda ]]; then
@@ -113,6 +126,7 @@ _ept_venv_bin() {
     printf '%s/.venv/bin' "$root"
 }
 
+# shellcheck disable=SC2031 # the caller's PATH, not the subshell's
 if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then
     # Sourced: install what is missing, then put the venv first on PATH.
     if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
@@ -135,5 +149,6 @@ else
         exit 0
     fi
     _ept_main "$@"
+    # shellcheck disable=SC2016 # "$PATH" is for the caller's shell to expand
     printf 'export PATH=%q:"$PATH"\n' "$(_ept_venv_bin)"
 fi
