@@ -27,7 +27,11 @@ fn resources_of_type<'a>(t: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> 
 /// The one resource of the given type.
 fn single<'a>(t: &'a Value, kind: &str) -> (&'a str, &'a Value) {
     let found = resources_of_type(t, kind);
-    assert_eq!(found.len(), 1, "expected exactly one {kind}, found {found:?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "expected exactly one {kind}, found {found:?}"
+    );
     found[0]
 }
 
@@ -36,7 +40,10 @@ fn assert_param_ref(t: &Value, value: &Value, what: &str) -> String {
     let name = value["Ref"]
         .as_str()
         .unwrap_or_else(|| panic!("{what} should be a Ref to a parameter, is {value}"));
-    assert!(t["Parameters"][name].is_object(), "{what} refers to missing parameter {name}");
+    assert!(
+        t["Parameters"][name].is_object(),
+        "{what} refers to missing parameter {name}"
+    );
     name.to_owned()
 }
 
@@ -45,7 +52,9 @@ fn template_is_a_cloudformation_template() {
     let t = template();
     assert_eq!(t["AWSTemplateFormatVersion"], "2010-09-09");
     for (id, r) in t["Resources"].as_object().expect("Resources") {
-        let kind = r["Type"].as_str().unwrap_or_else(|| panic!("{id} has no Type"));
+        let kind = r["Type"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id} has no Type"));
         assert!(kind.starts_with("AWS::"), "{id} has unexpected type {kind}");
     }
 }
@@ -91,7 +100,9 @@ fn function_runs_the_bootstrap_binary_on_provided_al2023() {
     assert_eq!(p["Handler"], "bootstrap");
 
     // Architectures come from a parameter allowing exactly x86_64 and arm64.
-    let arch = p["Architectures"].as_array().expect("Architectures is a list");
+    let arch = p["Architectures"]
+        .as_array()
+        .expect("Architectures is a list");
     assert_eq!(arch.len(), 1);
     let arch_param = assert_param_ref(&t, &arch[0], "Architectures[0]");
     let allowed = &t["Parameters"][&arch_param]["AllowedValues"];
@@ -112,7 +123,11 @@ fn function_runs_the_bootstrap_binary_on_provided_al2023() {
     assert_eq!(t["Parameters"][&timeout]["MaxValue"], 900);
 
     // The partner API URL reaches the function as PARTNER_API_URL.
-    assert_param_ref(&t, &p["Environment"]["Variables"]["PARTNER_API_URL"], "PARTNER_API_URL");
+    assert_param_ref(
+        &t,
+        &p["Environment"]["Variables"]["PARTNER_API_URL"],
+        "PARTNER_API_URL",
+    );
 
     // Reserved concurrency is declared (optional through a condition).
     assert!(
@@ -146,11 +161,17 @@ fn alias_defaults_to_production_and_points_at_the_published_version() {
     let (version_id, version) = single(&t, "AWS::Lambda::Version");
     let (_, alias) = single(&t, "AWS::Lambda::Alias");
 
-    assert_eq!(version["Properties"]["FunctionName"], json!({ "Ref": function_id }));
+    assert_eq!(
+        version["Properties"]["FunctionName"],
+        json!({ "Ref": function_id })
+    );
 
     let p = &alias["Properties"];
     assert_eq!(p["FunctionName"], json!({ "Ref": function_id }));
-    assert_eq!(p["FunctionVersion"], json!({ "Fn::GetAtt": [version_id, "Version"] }));
+    assert_eq!(
+        p["FunctionVersion"],
+        json!({ "Fn::GetAtt": [version_id, "Version"] })
+    );
     let name_param = assert_param_ref(&t, &p["Name"], "Alias Name");
     assert_eq!(t["Parameters"][&name_param]["Default"], "production");
 }
@@ -186,7 +207,9 @@ fn outputs_the_alias_arn() {
     let (alias_id, _) = single(&t, "AWS::Lambda::Alias");
     let outputs = t["Outputs"].as_object().expect("Outputs is an object");
     assert!(
-        outputs.values().any(|o| o["Value"] == json!({ "Ref": alias_id })),
+        outputs
+            .values()
+            .any(|o| o["Value"] == json!({ "Ref": alias_id })),
         "an Output should carry the alias ARN (Ref {alias_id}): {outputs:?}"
     );
 }
