@@ -9,6 +9,7 @@
 //! | [`PartnerError::InvalidRequest`] | a function error `Firehose.InvalidRequest` | retries, then gives up |
 //! | a panic | a function error `Firehose.Panic` | retries |
 //! | undecodable input | a function error `Firehose.InvalidMessage` (kind and JSON path in the message) | retries, then gives up |
+//! | an invalid registration | an init error `Firehose.InvalidRegistration`, every violation named | cannot register the function |
 
 use std::fmt;
 use std::time::Duration;
@@ -138,6 +139,8 @@ pub enum ErrorType {
     Panic,
     /// `Firehose.Internal`: the SDK could not encode its response.
     Internal,
+    /// `Firehose.InvalidRegistration`: reported at init when the registration is invalid.
+    InvalidRegistration,
 }
 
 impl ErrorType {
@@ -149,6 +152,7 @@ impl ErrorType {
             Self::InvalidRequest => "Firehose.InvalidRequest",
             Self::Panic => "Firehose.Panic",
             Self::Internal => "Firehose.Internal",
+            Self::InvalidRegistration => "Firehose.InvalidRegistration",
         }
     }
 

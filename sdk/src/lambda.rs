@@ -49,8 +49,45 @@ tokio::task_local! {
 /// ```
 pub async fn run<P: Partner>(partner: P) -> Result<(), Error> {
     init_tracing();
-    let dispatcher = Dispatcher::new(partner).inspect_err(|e| tracing::error!("{e}"))?;
+    let dispatcher = match Dispatcher::new(partner) {
+        Ok(dispatcher) => dispatcher,
+        Err(e) => {
+            tracing::error!("{e}");
+            report_init_error(ErrorType::InvalidRegistration, &e.to_string()).await;
+            return Err(e.into());
+        }
+    };
     serve(dispatcher).await
+}
+
+/// Posts an initialization error to the Runtime API (`/runtime/init/error`), so that Lambda
+/// shows why the function could not start. Best effort: failures are only logged.
+async fn report_init_error(error_type: ErrorType, message: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
+        return;
+    };
+    let body = serde_json::json!({ "errorType": error_type.as_str(), "errorMessage": message })
+        .to_string();
+    let request = format!(
+        "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: {api}\r\nContent-Type: application/json\r\n\
+         Lambda-Runtime-Function-Error-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        error_type.as_str(),
+        body.len()
+    );
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(&api).await?;
+        stream.write_all(request.as_bytes()).await?;
+        let mut status = [0u8; 12];
+        stream.read_exact(&mut status).await?;
+        Ok::<_, std::io::Error>(status)
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(2), exchange).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!("could not report the init error: {e}"),
+        Err(_) => tracing::warn!("could not report the init error: timed out"),
+    }
 }
 
 /// Serves invocations with an already built dispatcher (see [`run`]).

@@ -13,6 +13,7 @@
 pub mod generate;
 pub mod invoke;
 pub mod messages;
+pub mod runtime_api;
 
 pub use invoke::{
     InvocationBuilder, TEST_FUNCTION_ARN, context_for, context_with_settings, dispatcher, invoke,
