@@ -1524,9 +1524,6 @@ proptest! {
 
     /// Any finite double survives a round trip bit for bit (coordinates, float settings).
     #[test]
-    #[ignore = "bug: serde_json is built without `float_roundtrip`, so some doubles read back \
-                one ulp off (e.g. 9.523416299972407e-151); see \
-                seventeen_digit_coordinates_survive_a_round_trip"]
     fn doubles_round_trip_exactly(values in vec(any::<f64>().prop_filter("finite", |f| f.is_finite()), 3)) {
         let location = Location { latitude: values[0], longitude: values[1], accuracy: values[2] };
         let message = Message::new(EventProcessingRequest {
@@ -1626,9 +1623,6 @@ fn an_identity_with_an_empty_value_does_not_survive_encoding() {
 }
 
 #[test]
-#[ignore = "bug: serde_json is built without its `float_roundtrip` feature, so 17-digit doubles \
-            (as Java's Double.toString writes them) are parsed one ulp off and re-encoded \
-            differently: latitude 10.938711676632721 comes back as 10.93871167663272"]
 fn seventeen_digit_coordinates_survive_a_round_trip() {
     let input = r#"{"type":"event_processing_request","events":[{"type":"session_start","timestamp_ms":1,"location":{"latitude":10.938711676632721,"longitude":-57.179661383605676,"accuracy":13.346133595589677}}]}"#;
     let decoded = Message::decode(input.as_bytes()).unwrap();

@@ -27,3 +27,37 @@ pub fn spawn_function(
         .stderr(Stdio::inherit());
     KillOnDrop(cmd.spawn().expect("the function binary starts"))
 }
+
+/// An HTTP client for tests (rustls with ring; plain HTTP on loopback in practice).
+pub fn http_client() -> reqwest::Client {
+    // Installing twice is refused, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// Finds a free TCP port on 127.0.0.1 (the listener is closed before returning).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Finds a program on `PATH`, or in the repository's `.venv/bin` where the test command installs
+/// Python-distributed tools.
+pub fn find_tool(name: &str) -> Option<std::path::PathBuf> {
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::iter::once(venv)
+        .chain(std::env::split_paths(&path))
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Whether tests run in CI, where a missing tool is a failure rather than a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}

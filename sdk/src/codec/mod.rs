@@ -20,7 +20,19 @@ pub struct EncodeError(#[from] serde_json::Error);
 /// Decodes one message of any type from JSON bytes.
 pub fn decode(json: &[u8]) -> Result<Message, DecodeError> {
     let mut de = serde_json::Deserializer::from_slice(json);
-    let message = serde_path_to_error::deserialize(&mut de).map_err(DecodeError::from_serde)?;
+    let message = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let e = DecodeError::from_serde(e);
+        // A top-level array, string or number is not a message at all.
+        if e.kind() == DecodeErrorKind::WrongType && e.path() == "$" {
+            DecodeError::new(
+                DecodeErrorKind::NotJson,
+                "$",
+                format!("not a JSON object: {}", e.reason()),
+            )
+        } else {
+            e
+        }
+    })?;
     de.end().map_err(|e| {
         DecodeError::new(
             DecodeErrorKind::NotJson,

@@ -207,6 +207,7 @@ impl Header for SettingHeader {
             "id" => self.id = take_field!(map, Option<String>, "l::string"),
             "name" => self.name = take_field!(map, Option<String>, "l::string"),
             "description" => self.description = take_field!(map, Option<String>, "l::string"),
+            // Absent or `null` means visible (Java cannot read settings back at all).
             "visible" => self.visible = take_field!(map, bool, "l::bool_default_true"),
             _ => return Ok(false),
         }

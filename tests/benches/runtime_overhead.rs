@@ -1,0 +1,104 @@
+//! SDK overhead per invocation for a 100-event batch, with a partner that does nothing (no
+//! partner I/O), measured two ways:
+//!
+//! * `dispatcher`: decode, dispatch to every event hook, encode the response, in-process;
+//! * `runtime loop`: the same through `lambda_runtime`'s real loop against a mock Runtime API on
+//!   loopback (adds the loop's HTTP round trips to the Runtime API, as on Lambda).
+//!
+//! Prints p50, p99 and the mean of each. Run: `cargo bench -p firehose-tests --bench runtime_overhead`.
+
+use std::time::{Duration, Instant};
+
+use mparticle_firehose::prelude::*;
+use mparticle_firehose::testing::generate::BatchGenerator;
+use mparticle_firehose::testing::runtime_api::{MockRuntimeApi, Outcome};
+use mparticle_firehose::testing::{self, InvocationBuilder};
+
+struct Noop;
+
+#[async_trait]
+impl Partner for Noop {
+    fn registration(&self) -> ModuleRegistrationResponse {
+        ModuleRegistrationResponse::new("Noop", "1.0")
+            .with_permissions(
+                Permissions::new()
+                    .allow_user_attributes()
+                    .with_user_identity(UserIdentityPermission::new(
+                        UserIdentityType::Email,
+                        IdentityEncoding::Raw,
+                    )),
+            )
+            .with_event_processing(
+                EventProcessingRegistration::new()
+                    .with_event_types(EventType::KNOWN.iter().cloned())
+                    .with_push_messaging_provider_id("noop-push"),
+            )
+    }
+}
+
+const WARMUP: usize = 200;
+const ROUNDS: usize = 3_000;
+
+fn report(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let pick = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
+    println!(
+        "{name:<14} p50 {:>8.1} µs   p99 {:>8.1} µs   mean {:>8.1} µs   ({} invocations)",
+        pick(0.50).as_secs_f64() * 1e6,
+        pick(0.99).as_secs_f64() * 1e6,
+        mean.as_secs_f64() * 1e6,
+        samples.len()
+    );
+}
+
+fn main() {
+    let payload = testing::messages::encode(&BatchGenerator::new(7).event_batch(100));
+    println!("100-event batch: {} bytes", payload.len());
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let dispatcher = testing::dispatcher(Noop);
+
+        // In-process: decode, dispatch, encode.
+        let mut samples = Vec::with_capacity(ROUNDS);
+        for i in 0..WARMUP + ROUNDS {
+            let started = Instant::now();
+            let out = dispatcher
+                .handle(&payload, InvocationBuilder::new().build())
+                .await;
+            let took = started.elapsed();
+            assert!(out.is_ok());
+            if i >= WARMUP {
+                samples.push(took);
+            }
+        }
+        report("dispatcher", samples);
+
+        // Through lambda_runtime's loop, against a mock Runtime API on loopback.
+        let api = MockRuntimeApi::start().await.expect("a mock Runtime API");
+        for (key, value) in api.env() {
+            // SAFETY: set before the runtime loop reads them; no other thread reads the environment.
+            unsafe { std::env::set_var(key, value) };
+        }
+        let served = dispatcher.clone();
+        let loop_task =
+            tokio::spawn(async move { mparticle_firehose::lambda::serve(served).await });
+        let mut samples = Vec::with_capacity(ROUNDS);
+        for i in 0..WARMUP + ROUNDS {
+            let started = Instant::now();
+            let outcome = api.invoke(payload.clone()).await.expect("an outcome");
+            let took = started.elapsed();
+            assert!(matches!(outcome, Outcome::Response(_)));
+            if i >= WARMUP {
+                samples.push(took);
+            }
+        }
+        report("runtime loop", samples);
+        loop_task.abort();
+    });
+}
