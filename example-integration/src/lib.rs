@@ -1,0 +1,296 @@
+//! An example mParticle Firehose integration: it forwards event batches, audience membership
+//! changes and erasure requests to "Acme", a partner with a typical bulk HTTP API (`API.md`).
+//!
+//! It shows what the SDK makes the default: one pooled client per execution environment, calls
+//! bounded by the invocation deadline, rate-limited per API key, retried on 429/5xx with the
+//! partner's `Retry-After`, and failing fast as retry-later when the wait does not fit, so that
+//! mParticle's own back-off takes over; events chunked for the bulk endpoint and sent with
+//! bounded concurrency; audience changes grouped per list.
+
+mod config;
+pub mod mapping;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use mparticle_firehose::flow::{
+    ChunkLimits, InvalidRateLimit, RateLimit, chunk_json, fan_out_by_user,
+};
+use mparticle_firehose::http::{self, AuthFailure, KeyBy, PartnerApi};
+use mparticle_firehose::prelude::*;
+
+pub use config::{Config, ConfigError, DEFAULT_API_URL};
+use mapping::AcmeEvent;
+
+/// The account setting holding the customer's Acme API key.
+pub const API_KEY_SETTING: &str = "apiKey";
+/// The account setting choosing the Acme region.
+pub const REGION_SETTING: &str = "region";
+/// The hidden audience subscription setting holding the Acme list id.
+pub const LIST_ID_SETTING: &str = "listId";
+/// The visible audience subscription setting naming the Acme list.
+pub const LIST_NAME_SETTING: &str = "listName";
+
+/// The integration cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The Acme client cannot be built (a bad URL, ...).
+    #[error(transparent)]
+    Api(#[from] http::BuildError),
+    /// The rate limit is unusable.
+    #[error("invalid rate limit: {0}")]
+    RateLimit(#[from] InvalidRateLimit),
+}
+
+/// The integration. Build it once per execution environment.
+pub struct ExampleIntegration {
+    api: PartnerApi,
+    config: Config,
+}
+
+impl ExampleIntegration {
+    /// Builds the Acme client (rate-limited per API key).
+    pub fn new(config: Config) -> Result<Self, BuildError> {
+        let limit = RateLimit::per_second(config.rate_limit_per_second.max(1))?;
+        let api = PartnerApi::builder(config.api_url.clone())
+            .request_timeout(config.request_timeout)
+            .connect_timeout(Duration::from_secs(1))
+            .max_attempts(config.max_attempts)
+            .rate_limit(limit)
+            .key_by(KeyBy::Setting(API_KEY_SETTING.to_owned()))
+            .gzip(true)
+            .user_agent_product("acme-example-integration")
+            .build()?;
+        Ok(Self { api, config })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// A call to Acme with the account's credentials and region.
+    fn call(&self, ctx: &RequestContext, path: &str) -> Result<http::ApiRequest, PartnerError> {
+        let api_key = ctx.settings().string(API_KEY_SETTING)?;
+        let region = ctx.settings().opt_string(REGION_SETTING).unwrap_or("us");
+        Ok(self
+            .api
+            .post(path)
+            .bearer_auth(api_key)
+            .header("X-Acme-Region", region))
+    }
+
+    async fn send_events(
+        &self,
+        ctx: &RequestContext,
+        events: Vec<AcmeEvent>,
+    ) -> Result<(), PartnerError> {
+        let limits = ChunkLimits::json_array(
+            self.config.max_events_per_request,
+            self.config.max_request_bytes,
+        )
+        .with_envelope(r#"{"events":}"#.len());
+        let chunked =
+            chunk_json(events, limits).map_err(|e| PartnerError::permanent(e.to_string()))?;
+        for too_big in &chunked.oversized {
+            tracing::error!(event_id = %too_big.event_id, "dropping an event larger than Acme accepts");
+        }
+        // Acme orders events by timestamp, so chunks need no order between them.
+        let chunks = chunked.chunks.into_iter().enumerate();
+        fan_out_by_user(
+            chunks,
+            self.config.max_in_flight,
+            |(i, _)| *i,
+            |(i, _)| *i,
+            |(_, chunk)| async move {
+                self.call(ctx, "v1/events")?
+                    .json(&serde_json::json!({ "events": chunk }))
+                    .send(ctx)
+                    .await?;
+                Ok(())
+            },
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Partner for ExampleIntegration {
+    fn registration(&self) -> ModuleRegistrationResponse {
+        let api_key = || {
+            Setting::text(API_KEY_SETTING, "Acme API key")
+                .with_description("Your Acme API key, from Settings > API in Acme.")
+                .required()
+                .confidential()
+        };
+        let region = || {
+            Setting::text(REGION_SETTING, "Acme region")
+                .with_description("The Acme region of your workspace: us or eu.")
+        };
+        ModuleRegistrationResponse::new("Acme Events (example)", env!("CARGO_PKG_VERSION"))
+            .with_description("Sends events, audiences and erasure requests to <a href=\"https://acme.example\">Acme</a>.")
+            .with_permissions(
+                Permissions::new()
+                    .with_user_identity(UserIdentityPermission::new(UserIdentityType::Customer, IdentityEncoding::Raw))
+                    .with_user_identity(UserIdentityPermission::new(UserIdentityType::Email, IdentityEncoding::Sha256))
+                    .with_device_identity(DeviceIdentityPermission::new(
+                        DeviceIdentityType::IosAdvertisingId,
+                        IdentityEncoding::Raw,
+                    ))
+                    .allow_mpid()
+                    .allow_user_attributes()
+                    .allow_consent_state()
+                    .allow_device_info(),
+            )
+            .with_event_processing(
+                EventProcessingRegistration::new()
+                    .with_account_setting(api_key())
+                    .with_account_setting(region())
+                    .with_event_types([
+                        EventType::SessionStart,
+                        EventType::SessionEnd,
+                        EventType::CustomEvent,
+                        EventType::ScreenView,
+                        EventType::ProductAction,
+                        EventType::UserAttributeChange,
+                    ])
+                    .with_runtime_environments(RuntimeEnvironmentType::KNOWN.iter().cloned())
+                    .with_system_notifications([SystemNotificationType::CcpaConsentState])
+                    .with_max_data_age_hours(72),
+            )
+            .with_audience_processing(
+                AudienceProcessingRegistration::new()
+                    .with_account_setting(api_key())
+                    .with_account_setting(region())
+                    .with_subscription_setting(
+                        Setting::text(LIST_NAME_SETTING, "Acme list name")
+                            .with_description("The Acme list to sync this audience to."),
+                    )
+                    .with_subscription_setting(Setting::text(LIST_ID_SETTING, "Acme list id").hidden())
+                    .with_bulk_configuration(1_000, 5),
+            )
+            .with_dsr_processing(DsrProcessingRegistration::erasure("acme.example").with_account_setting(api_key()))
+    }
+
+    async fn on_event_batch(
+        &self,
+        ctx: &RequestContext,
+        batch: &EventProcessingRequest,
+    ) -> Result<EventProcessingResponse, PartnerError> {
+        // A user who opted out of the sale of their data is not forwarded.
+        if batch
+            .consent_state
+            .as_ref()
+            .and_then(ConsentState::ccpa_opted_out)
+            == Some(true)
+        {
+            tracing::info!(
+                events = batch.events.len(),
+                "CCPA opt-out: not forwarding the batch"
+            );
+            return Ok(EventProcessingResponse::default());
+        }
+        let Some(user) = mapping::user_id(batch.mpid.as_deref(), &batch.user_identities) else {
+            tracing::warn!("a batch with no usable identity: nothing to forward");
+            return Ok(EventProcessingResponse::default());
+        };
+        let platform = batch
+            .runtime_environment
+            .as_ref()
+            .map(|r| r.platform().to_string());
+        let mut events: Vec<AcmeEvent> = batch
+            .events
+            .iter()
+            .filter_map(|e| mapping::event(&user, platform.as_deref(), e))
+            .collect();
+        events.sort_by_key(|e| e.timestamp);
+        if !events.is_empty() {
+            self.send_events(ctx, events).await?;
+        }
+        Ok(EventProcessingResponse::default())
+    }
+
+    async fn on_audience_subscription(
+        &self,
+        _ctx: &RequestContext,
+        request: &AudienceSubscriptionRequest,
+    ) -> Result<AudienceSubscriptionResponse, PartnerError> {
+        // Remember which Acme list the audience syncs to; mParticle sends it back with every
+        // membership change.
+        let mut response = AudienceSubscriptionResponse::default();
+        if request.action != Some(SubscriptionAction::Remove) {
+            let list = request
+                .audience_subscription_settings
+                .get(LIST_NAME_SETTING)
+                .filter(|n| !n.trim().is_empty())
+                .map(|n| n.trim().to_lowercase().replace(' ', "-"))
+                .unwrap_or_else(|| mapping::default_list_id(request.audience_id));
+            response
+                .audience_subscription_settings
+                .insert(LIST_ID_SETTING.to_owned(), list);
+        }
+        Ok(response)
+    }
+
+    async fn on_audience_membership_change(
+        &self,
+        ctx: &RequestContext,
+        request: &AudienceMembershipChangeRequest,
+    ) -> Result<AudienceMembershipChangeResponse, PartnerError> {
+        let lists: BTreeMap<String, mapping::ListChanges> = mapping::list_changes(request);
+        let max = self.config.max_members_per_request.max(1);
+        let mut calls: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+        for (list, changes) in lists {
+            for add in changes.add.chunks(max) {
+                calls.push((list.clone(), add.to_vec(), Vec::new()));
+            }
+            for remove in changes.remove.chunks(max) {
+                calls.push((list.clone(), Vec::new(), remove.to_vec()));
+            }
+        }
+        let outcome = fan_out_by_user(
+            calls,
+            self.config.max_in_flight,
+            |(list, _, _)| list.clone(),
+            |_| 0,
+            |(list, add, remove)| async move {
+                self.call(ctx, &format!("v1/lists/{list}/members"))?
+                    // A revoked key cannot heal by retrying: fault the audience connection.
+                    .on_auth_failure(AuthFailure::Suspend)
+                    .json(&mapping::ListChanges { add, remove })
+                    .send(ctx)
+                    .await?;
+                Ok(())
+            },
+        )
+        .await;
+        match outcome {
+            Ok(()) => Ok(AudienceMembershipChangeResponse::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn on_dsr(
+        &self,
+        ctx: &RequestContext,
+        request: &DsrProcessingRequest,
+    ) -> Result<DsrProcessingResponse, PartnerError> {
+        let identities: BTreeMap<String, String> = request
+            .subject_identities
+            .iter()
+            .filter_map(|(kind, identity)| identity.value.clone().map(|v| (kind.to_string(), v)))
+            .collect();
+        if identities.is_empty() {
+            return Err(PartnerError::permanent(
+                "an erasure request with no identities",
+            ));
+        }
+        let body = serde_json::json!({
+            "request_id": request.subject_request_id,
+            "regulation": request.regulation.as_ref().map(ToString::to_string),
+            "identities": identities,
+        });
+        self.call(ctx, "v1/erasures")?.json(&body).send(ctx).await?;
+        Ok(DsrProcessingResponse::default())
+    }
+}
