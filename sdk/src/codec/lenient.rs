@@ -23,51 +23,26 @@ fn wrong_type<E: de::Error>(expected: &str, found: &str) -> E {
     )
 }
 
-/// Accepts any JSON scalar as text (`5` becomes `"5"`, `true` becomes `"true"`); `null` is `None`.
+/// Accepts any JSON scalar as text, as Jackson does: a number keeps the digits it was written
+/// with (`1.50` becomes `"1.50"`, a 23-digit id is not rounded), `true` becomes `"true"`;
+/// `null` is `None`.
 pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    d.deserialize_any(TextVisitor)
-}
-
-struct TextVisitor;
-
-impl<'de> Visitor<'de> for TextVisitor {
-    type Value = Option<String>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(v.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Some(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(wrong_type("a string", "an object"))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(wrong_type("a string", "an array"))
+    let raw: &RawValue = Deserialize::deserialize(d)?;
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'"') => {
+            let inner = &text[1..text.len() - 1];
+            if inner.contains('\\') {
+                serde_json::from_str::<String>(text).map(Some).map_err(de::Error::custom)
+            } else {
+                Ok(Some(inner.to_owned()))
+            }
+        }
+        Some(b'n') => Ok(None),
+        Some(b'{') => Err(wrong_type("a string", "an object")),
+        Some(b'[') => Err(wrong_type("a string", "an array")),
+        // A number or a boolean, exactly as written.
+        _ => Ok(Some(text.to_owned())),
     }
 }
 
