@@ -330,6 +330,7 @@ const INTERESTS: &[&str] = &[
 pub struct BatchGenerator {
     rng: fastrand::Rng,
     clock_ms: i64,
+    account: Option<Account>,
 }
 
 /// The user a batch is about, so that every part of the batch agrees.
@@ -353,7 +354,29 @@ impl BatchGenerator {
     pub fn new(seed: u64) -> Self {
         let mut rng = fastrand::Rng::with_seed(seed);
         let clock_ms = EPOCH_START_MS + rng.i64(0..30 * 24 * 3_600_000);
-        Self { rng, clock_ms }
+        Self {
+            rng,
+            clock_ms,
+            account: None,
+        }
+    }
+
+    /// Uses `account` (its id and its settings) in every message instead of a generated one, as
+    /// when one customer's connection sends to an integration. The random sequence is
+    /// unchanged: a seed gives the same users and events with or without it.
+    ///
+    /// ```
+    /// use mparticle_firehose::model::{Account, MessageBody};
+    /// use mparticle_firehose::testing::generate::BatchGenerator;
+    ///
+    /// let account = Account::new(4242).with_setting("apiKey", "k-1");
+    /// let batch = BatchGenerator::new(1).with_account(account.clone()).event_batch(5);
+    /// let MessageBody::EventProcessingRequest(request) = batch.body else { unreachable!() };
+    /// assert_eq!(request.account, Some(account));
+    /// ```
+    pub fn with_account(mut self, account: Account) -> Self {
+        self.account = Some(account);
+        self
     }
 
     /// An `event_processing_request` message of `n_events` events, with a generated envelope
@@ -534,6 +557,11 @@ impl BatchGenerator {
     }
 
     fn account(&mut self) -> Account {
+        let generated = self.generated_account();
+        self.account.clone().unwrap_or(generated)
+    }
+
+    fn generated_account(&mut self) -> Account {
         Account::new(self.rng.i32(1_000..999_999))
             .with_setting("api_key", self.hex(32))
             .with_setting(
@@ -1530,6 +1558,29 @@ mod tests {
 
         let mut c = BatchGenerator::new(8);
         assert_ne!(BatchGenerator::new(7).event_batch(10), c.event_batch(10));
+    }
+
+    #[test]
+    fn a_fixed_account_changes_nothing_else() {
+        let account = Account::new(77).with_setting("apiKey", "k-77");
+        let mut plain = BatchGenerator::new(9);
+        let mut fixed = BatchGenerator::new(9).with_account(account.clone());
+        for _ in 0..3 {
+            let (a, b) = (plain.event_batch(20), fixed.event_batch(20));
+            let (MessageBody::EventProcessingRequest(a), MessageBody::EventProcessingRequest(b)) =
+                (a.body, b.body)
+            else {
+                unreachable!()
+            };
+            assert_eq!(b.account.as_ref(), Some(&account));
+            assert_eq!(a.events, b.events);
+            assert_eq!(a.mpid, b.mpid);
+        }
+        let change = fixed.audience_membership_change(5);
+        let MessageBody::AudienceMembershipChangeRequest(change) = change.body else {
+            unreachable!()
+        };
+        assert_eq!(change.account, Some(account));
     }
 
     #[test]
