@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod decode;
 mod input;
+mod simulate;
 
 /// Tools for mParticle Firehose integrations built with the Rust SDK.
 #[derive(Parser)]
@@ -19,11 +20,14 @@ struct Cli {
 enum Command {
     /// Decode one message and print its canonical re-encoding.
     Decode(decode::Args),
+    /// Act as mParticle against an integration, with a stub partner API, and report what arrived.
+    Simulate(simulate::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Decode(args) => decode::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }

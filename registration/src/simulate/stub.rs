@@ -1,0 +1,626 @@
+//! A stub of the Acme Events API (`example-integration/API.md`) on loopback, with fault
+//! injection and a quota, that records what it accepted.
+//!
+//! Every request is timed (for the highest rate in any one-second window). A request is first
+//! counted against the quota of the current second (seconds since the stub started): beyond the
+//! quota it gets `429` with `Retry-After: 1`. Otherwise one fault may be drawn for it:
+//!
+//! | Fault | What the stub does |
+//! | --- | --- |
+//! | `429` | answers `429 Too Many Requests` with `Retry-After: 1` |
+//! | `5xx` | answers `503 Service Unavailable` |
+//! | slow | accepts the data, then answers only after the slow delay (past the client timeout): the client gives up although the data arrived, so a retry duplicates it |
+//! | reset | reads the request and closes the connection without answering |
+//!
+//! A request with no fault is validated like Acme does (`Authorization: Bearer <apiKey>`,
+//! `X-Acme-Region`, JSON, sizes, event fields) and answered `202`/`200`, or `400`/`401` with
+//! `{"error": "..."}`.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+/// Most events in one `POST /v1/events`.
+const MAX_EVENTS: usize = 500;
+/// Most bytes in one request body (1 MiB).
+const MAX_BODY_BYTES: usize = 1 << 20;
+/// Most user ids in one list membership call.
+const MAX_MEMBERS: usize = 1_000;
+/// The event types Acme takes.
+const EVENT_TYPES: [&str; 4] = ["track", "page", "identify", "purchase"];
+
+/// How often each fault is injected, as a probability per request.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FaultRates {
+    /// `429` with `Retry-After`.
+    pub too_many_requests: f64,
+    /// `503`.
+    pub unavailable: f64,
+    /// An answer slower than the client waits.
+    pub slow: f64,
+    /// The connection closed without an answer.
+    pub reset: f64,
+}
+
+impl FaultRates {
+    /// `total` split evenly among the four kinds.
+    pub fn split(total: f64) -> Self {
+        let each = total / 4.0;
+        Self {
+            too_many_requests: each,
+            unavailable: each,
+            slow: each,
+            reset: each,
+        }
+    }
+
+    /// The probability that a request gets any fault.
+    pub fn total(&self) -> f64 {
+        self.too_many_requests + self.unavailable + self.slow + self.reset
+    }
+}
+
+/// How the stub behaves.
+#[derive(Debug, Clone)]
+pub struct StubConfig {
+    /// Requests per second beyond which the stub answers `429`; `None` for no quota.
+    pub quota_per_second: Option<u32>,
+    /// Fault probabilities.
+    pub faults: FaultRates,
+    /// How long a slow answer takes.
+    pub slow_delay: Duration,
+    /// The API key every request must carry.
+    pub api_key: String,
+    /// The region every request must name in `X-Acme-Region`.
+    pub region: String,
+    /// Seeds the fault draws.
+    pub seed: u64,
+}
+
+/// What the stub did with the requests it got.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tally {
+    /// Requests answered with success.
+    pub ok: u64,
+    /// `429` answers for requests beyond the quota.
+    pub over_quota: u64,
+    /// Injected `429` answers.
+    pub fault_too_many_requests: u64,
+    /// Injected `503` answers.
+    pub fault_unavailable: u64,
+    /// Injected slow answers (their data was accepted).
+    pub fault_slow: u64,
+    /// Injected connection resets.
+    pub fault_reset: u64,
+    /// `400` answers (invalid data or headers).
+    pub bad_request: u64,
+    /// `401` answers (a missing or wrong API key).
+    pub unauthorized: u64,
+    /// `404`/`405` answers.
+    pub not_found: u64,
+}
+
+/// Everything the stub recorded.
+#[derive(Debug, Default)]
+pub struct Record {
+    /// When each request arrived, in microseconds since the stub started.
+    pub arrivals_us: Vec<u64>,
+    /// Accepted events by id, with how many times each was accepted.
+    pub events: HashMap<Uuid, u32>,
+    /// Accepted membership changes: (list, user, added).
+    pub memberships: HashSet<(String, String, bool)>,
+    /// Accepted erasure requests.
+    pub erasures: u64,
+    /// Answers by kind.
+    pub tally: Tally,
+    /// The first `400`/`401` answer, for the report.
+    pub first_rejection: Option<String>,
+    /// When each successful request was served (start, end), in microseconds since the stub
+    /// started: the time spent "inside the partner".
+    pub service_us: Vec<(u64, u64)>,
+}
+
+struct State {
+    config: StubConfig,
+    started: Instant,
+    rng: Mutex<fastrand::Rng>,
+    /// The current quota window: (second since start, requests in it).
+    window: Mutex<(u64, u32)>,
+    record: Mutex<Record>,
+}
+
+/// The stub, serving on `127.0.0.1` until dropped.
+pub struct Stub {
+    addr: SocketAddr,
+    state: Arc<State>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Stub {
+    /// Binds `127.0.0.1:port` (`0`: a free port) and starts serving.
+    pub async fn start(config: StubConfig, port: u16) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State {
+            rng: Mutex::new(fastrand::Rng::with_seed(config.seed)),
+            config,
+            started: Instant::now(),
+            window: Mutex::new((0, 0)),
+            record: Mutex::new(Record::default()),
+        });
+        let served = Arc::clone(&state);
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let state = Arc::clone(&served);
+                tokio::spawn(async move {
+                    let service =
+                        hyper::service::service_fn(move |req| serve(Arc::clone(&state), req));
+                    // A reset fault ends the connection with an error, and clients hang up on
+                    // slow answers: neither is worth reporting.
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(Self {
+            addr,
+            state,
+            server,
+        })
+    }
+
+    /// The base URL, `http://127.0.0.1:<port>/`.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// Takes what the stub recorded so far, leaving an empty record.
+    pub fn take_record(&self) -> Record {
+        std::mem::take(&mut *lock(&self.state.record))
+    }
+
+    /// How many successful requests were served so far.
+    pub fn served(&self) -> usize {
+        lock(&self.state.record).service_us.len()
+    }
+
+    /// The (start, end) of the successful requests served since the `from`-th one.
+    pub fn service_since(&self, from: usize) -> Vec<(u64, u64)> {
+        lock(&self.state.record)
+            .service_us
+            .get(from..)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default()
+    }
+}
+
+/// The fault drawn for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    TooManyRequests,
+    Unavailable,
+    Slow,
+    Reset,
+}
+
+/// The error a service returns to make hyper close the connection without answering.
+#[derive(Debug)]
+struct ResetConnection;
+
+impl std::fmt::Display for ResetConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by the stub (injected fault)")
+    }
+}
+
+impl std::error::Error for ResetConnection {}
+
+type Answer = Response<Full<Bytes>>;
+
+fn answer(status: StatusCode, body: serde_json::Value) -> Answer {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn error(status: StatusCode, message: &str) -> Answer {
+    answer(status, serde_json::json!({ "error": message }))
+}
+
+fn too_many_requests(message: &str) -> Answer {
+    let mut response = error(StatusCode::TOO_MANY_REQUESTS, message);
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+impl State {
+    fn micros_since_start(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.started).as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Counts the request against the quota of the current second; `false` when over it.
+    fn within_quota(&self, at: Instant) -> bool {
+        let Some(quota) = self.config.quota_per_second else {
+            return true;
+        };
+        let second = at.saturating_duration_since(self.started).as_secs();
+        let mut window = lock(&self.window);
+        if window.0 != second {
+            *window = (second, 0);
+        }
+        window.1 = window.1.saturating_add(1);
+        window.1 <= quota
+    }
+
+    fn draw_fault(&self) -> Option<Fault> {
+        let rates = self.config.faults;
+        if rates.total() <= 0.0 {
+            return None;
+        }
+        let roll = lock(&self.rng).f64();
+        let mut bound = 0.0;
+        for (rate, fault) in [
+            (rates.too_many_requests, Fault::TooManyRequests),
+            (rates.unavailable, Fault::Unavailable),
+            (rates.slow, Fault::Slow),
+            (rates.reset, Fault::Reset),
+        ] {
+            bound += rate;
+            if roll < bound {
+                return Some(fault);
+            }
+        }
+        None
+    }
+
+    fn rejected(&self, status: StatusCode, message: String) -> Answer {
+        let mut record = lock(&self.record);
+        if status == StatusCode::UNAUTHORIZED {
+            record.tally.unauthorized += 1;
+        } else {
+            record.tally.bad_request += 1;
+        }
+        record
+            .first_rejection
+            .get_or_insert_with(|| format!("{}: {message}", status.as_u16()));
+        drop(record);
+        error(status, &message)
+    }
+}
+
+async fn serve(
+    state: Arc<State>,
+    request: Request<Incoming>,
+) -> Result<Answer, Box<dyn std::error::Error + Send + Sync>> {
+    let arrived = Instant::now();
+    lock(&state.record)
+        .arrivals_us
+        .push(state.micros_since_start(arrived));
+    let (parts, body) = request.into_parts();
+    // Read the whole request first, whatever happens next, as a server does.
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => return Err(Box::new(e)),
+    };
+
+    if !state.within_quota(arrived) {
+        lock(&state.record).tally.over_quota += 1;
+        return Ok(too_many_requests("over quota"));
+    }
+    let fault = state.draw_fault();
+    match fault {
+        Some(Fault::TooManyRequests) => {
+            lock(&state.record).tally.fault_too_many_requests += 1;
+            return Ok(too_many_requests("slow down (injected fault)"));
+        }
+        Some(Fault::Unavailable) => {
+            lock(&state.record).tally.fault_unavailable += 1;
+            return Ok(error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable (injected fault)",
+            ));
+        }
+        Some(Fault::Reset) => {
+            lock(&state.record).tally.fault_reset += 1;
+            return Err(Box::new(ResetConnection));
+        }
+        Some(Fault::Slow) | None => {}
+    }
+
+    let response = route(&state, &parts, &body);
+    if response.status().is_success() {
+        let mut record = lock(&state.record);
+        let served = (
+            state.micros_since_start(arrived),
+            state.micros_since_start(Instant::now()),
+        );
+        record.service_us.push(served);
+        if fault == Some(Fault::Slow) {
+            record.tally.fault_slow += 1;
+        } else {
+            record.tally.ok += 1;
+        }
+    }
+    if fault == Some(Fault::Slow) {
+        tokio::time::sleep(state.config.slow_delay).await;
+    }
+    Ok(response)
+}
+
+fn route(state: &State, parts: &hyper::http::request::Parts, body: &Bytes) -> Answer {
+    let path = parts.uri.path();
+    let list = path
+        .strip_prefix("/v1/lists/")
+        .and_then(|rest| rest.strip_suffix("/members"))
+        .filter(|id| !id.is_empty() && !id.contains('/'));
+    let known = path == "/v1/events" || path == "/v1/erasures" || list.is_some();
+    if !known {
+        lock(&state.record).tally.not_found += 1;
+        return error(StatusCode::NOT_FOUND, "no such endpoint");
+    }
+    if parts.method != Method::POST {
+        lock(&state.record).tally.not_found += 1;
+        return error(StatusCode::METHOD_NOT_ALLOWED, "only POST");
+    }
+    if let Err((status, message)) = check_headers(&state.config, &parts.headers, body) {
+        return state.rejected(status, message);
+    }
+    let outcome = if path == "/v1/events" {
+        accept_events(state, body)
+    } else if let Some(list) = list {
+        accept_members(state, list, body)
+    } else {
+        accept_erasure(state, body)
+    };
+    outcome.unwrap_or_else(|message| state.rejected(StatusCode::BAD_REQUEST, message))
+}
+
+fn check_headers(
+    config: &StubConfig,
+    headers: &hyper::HeaderMap,
+    body: &Bytes,
+) -> Result<(), (StatusCode, String)> {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let token = text(AUTHORIZATION.as_str()).and_then(|v| v.strip_prefix("Bearer "));
+    if token != Some(config.api_key.as_str()) {
+        return Err((
+            StatusCode::UNAUTHORIZED,
+            "missing or unknown API key (Authorization: Bearer <apiKey>)".to_owned(),
+        ));
+    }
+    match text("x-acme-region") {
+        Some(region) if region == config.region => {}
+        other => {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "X-Acme-Region must name the account's region {:?}, not {other:?}",
+                    config.region
+                ),
+            ));
+        }
+    }
+    let json = text(CONTENT_TYPE.as_str()).is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "Content-Type must be application/json".to_owned(),
+        ));
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// One event as Acme takes it.
+#[derive(Deserialize)]
+struct AcmeEvent {
+    event_id: String,
+    user_id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    #[serde(rename = "timestamp")]
+    _timestamp: i64,
+    #[serde(default, rename = "properties")]
+    _properties: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    revenue: Option<String>,
+    #[serde(default)]
+    currency: Option<String>,
+    #[serde(default, rename = "platform")]
+    _platform: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct EventsBody {
+    events: Vec<AcmeEvent>,
+}
+
+fn accept_events(state: &State, body: &Bytes) -> Result<Answer, String> {
+    let parsed: EventsBody =
+        serde_json::from_slice(body).map_err(|e| format!("invalid events body: {e}"))?;
+    if parsed.events.is_empty() || parsed.events.len() > MAX_EVENTS {
+        return Err(format!(
+            "a request carries 1 to {MAX_EVENTS} events, not {}",
+            parsed.events.len()
+        ));
+    }
+    let mut ids = Vec::with_capacity(parsed.events.len());
+    for event in &parsed.events {
+        let id = Uuid::parse_str(&event.event_id)
+            .map_err(|_| format!("event_id {:?} is not a UUID", event.event_id))?;
+        if event.user_id.is_empty() || event.name.is_empty() {
+            return Err(format!("event {id}: user_id and name must not be empty"));
+        }
+        if !EVENT_TYPES.contains(&event.kind.as_str()) {
+            return Err(format!("event {id}: unknown type {:?}", event.kind));
+        }
+        if let Some(revenue) = &event.revenue {
+            let decimal = !revenue.is_empty()
+                && revenue.trim_start_matches('-').split('.').count() <= 2
+                && revenue
+                    .trim_start_matches('-')
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.');
+            if !decimal || event.currency.as_deref().is_none_or(|c| c.len() != 3) {
+                return Err(format!(
+                    "event {id}: revenue must be a decimal string with a 3-letter currency"
+                ));
+            }
+        }
+        ids.push(id);
+    }
+    let mut record = lock(&state.record);
+    for id in &ids {
+        *record.events.entry(*id).or_insert(0) += 1;
+    }
+    drop(record);
+    Ok(answer(
+        StatusCode::ACCEPTED,
+        serde_json::json!({ "accepted": ids.len() }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct MembersBody {
+    #[serde(default)]
+    add: Vec<String>,
+    #[serde(default)]
+    remove: Vec<String>,
+}
+
+fn accept_members(state: &State, list: &str, body: &Bytes) -> Result<Answer, String> {
+    let parsed: MembersBody =
+        serde_json::from_slice(body).map_err(|e| format!("invalid members body: {e}"))?;
+    let count = parsed.add.len() + parsed.remove.len();
+    if count == 0 || count > MAX_MEMBERS {
+        return Err(format!(
+            "a request carries 1 to {MAX_MEMBERS} user ids, not {count}"
+        ));
+    }
+    let mut record = lock(&state.record);
+    for (users, added) in [(parsed.add, true), (parsed.remove, false)] {
+        for user in users {
+            record.memberships.insert((list.to_owned(), user, added));
+        }
+    }
+    drop(record);
+    Ok(answer(StatusCode::OK, serde_json::json!({})))
+}
+
+fn accept_erasure(state: &State, body: &Bytes) -> Result<Answer, String> {
+    let parsed: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("invalid erasure body: {e}"))?;
+    if parsed.get("identities").is_none_or(|i| !i.is_object()) {
+        return Err("an erasure names identities".to_owned());
+    }
+    lock(&state.record).erasures += 1;
+    Ok(answer(StatusCode::ACCEPTED, serde_json::json!({})))
+}
+
+/// The most requests in any window `[t, t + 1 s)`.
+pub fn max_per_second(arrivals_us: &[u64]) -> usize {
+    let mut sorted = arrivals_us.to_vec();
+    sorted.sort_unstable();
+    let mut best = 0;
+    let mut first = 0;
+    for (last, &t) in sorted.iter().enumerate() {
+        while sorted[first] + 1_000_000 <= t {
+            first += 1;
+        }
+        best = best.max(last + 1 - first);
+    }
+    best
+}
+
+/// The total length of the union of `intervals`.
+pub fn union_length_us(intervals: &[(u64, u64)]) -> u64 {
+    let mut sorted = intervals.to_vec();
+    sorted.sort_unstable();
+    let mut total = 0;
+    let mut current: Option<(u64, u64)> = None;
+    for (start, end) in sorted {
+        current = match current {
+            Some((s, e)) if start <= e => Some((s, e.max(end))),
+            Some((s, e)) => {
+                total += e - s;
+                Some((start, end))
+            }
+            None => Some((start, end)),
+        };
+    }
+    total + current.map_or(0, |(s, e)| e - s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_busiest_second_is_found() {
+        assert_eq!(max_per_second(&[]), 0);
+        assert_eq!(max_per_second(&[5]), 1);
+        // 0, 0.5 s and 0.999 s share a window; 1.0 s starts a new one.
+        assert_eq!(
+            max_per_second(&[0, 500_000, 999_999, 1_000_000, 1_900_000]),
+            3
+        );
+        assert_eq!(max_per_second(&[3_000_000, 10, 20, 30]), 3);
+    }
+
+    #[test]
+    fn overlapping_intervals_count_once() {
+        assert_eq!(union_length_us(&[]), 0);
+        assert_eq!(union_length_us(&[(0, 10), (5, 15), (20, 25)]), 20);
+        assert_eq!(union_length_us(&[(20, 25), (0, 30)]), 30);
+    }
+
+    #[test]
+    fn faults_split_evenly() {
+        let rates = FaultRates::split(0.2);
+        assert!((rates.slow - 0.05).abs() < 1e-12);
+        assert!((rates.total() - 0.2).abs() < 1e-12);
+    }
+}
