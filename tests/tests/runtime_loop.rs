@@ -175,3 +175,36 @@ async fn an_invalid_registration_fails_the_function_at_init() {
     let status = function.0.wait().expect("the function exits");
     assert!(!status.success());
 }
+
+#[tokio::test]
+async fn concurrent_invocations_are_all_answered_on_managed_instances() {
+    // With the `concurrent` feature (on in the workspace test run) the function polls with four
+    // workers; without it, it serves them one after another. Either way every one is answered.
+    let api = MockRuntimeApi::start().await.unwrap();
+    let _function = spawn_function(
+        PARTNER,
+        &api.env(),
+        &[
+            ("AWS_LAMBDA_MAX_CONCURRENCY", "4"),
+            ("AWS_LAMBDA_LOG_LEVEL", "error"),
+        ],
+    );
+    let invocations = (0..12).map(|i| {
+        let batch = messages::EventBatch::new(i)
+            .event(Event::new(
+                1,
+                CustomEvent {
+                    name: Some(format!("e{i}")),
+                    ..Default::default()
+                },
+            ))
+            .to_json();
+        api.invoke(batch)
+    });
+    for outcome in futures::future::join_all(invocations).await {
+        assert_eq!(
+            response_of(outcome.unwrap())["type"],
+            "event_processing_response"
+        );
+    }
+}
