@@ -141,15 +141,20 @@ async fn serve_unvalidated() -> Result<(), mparticle_firehose::lambda::Error> {
                 }))?,
             ),
         };
-        client
+        // The caller may be gone (an emulator that gave up answers 500): like lambda_runtime,
+        // carry on with the next invocation.
+        let posted = client
             .post(format!(
                 "{base}/2018-06-01/runtime/invocation/{request_id}/{outcome}"
             ))
             .header("content-type", "application/json")
             .body(body)
             .send()
-            .await?
-            .error_for_status()?;
+            .await
+            .and_then(reqwest::Response::error_for_status);
+        if let Err(e) = posted {
+            eprintln!("could not post the {outcome} of {request_id}: {e}");
+        }
     }
 }
 
