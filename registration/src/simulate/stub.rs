@@ -617,6 +617,125 @@ mod tests {
         assert_eq!(union_length_us(&[(20, 25), (0, 30)]), 30);
     }
 
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn config(quota: Option<u32>, faults: FaultRates) -> StubConfig {
+        StubConfig {
+            quota_per_second: quota,
+            faults,
+            slow_delay: Duration::from_millis(50),
+            api_key: "key-1".to_owned(),
+            region: "us".to_owned(),
+            seed: 1,
+        }
+    }
+
+    /// Sends one request on a fresh connection and reads until the stub closes it.
+    async fn exchange(stub: &Stub, path: &str, key: &str, body: &str) -> String {
+        let mut stream = tokio::net::TcpStream::connect(stub.addr).await.unwrap();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: acme\r\nConnection: close\r\n\
+             Authorization: Bearer {key}\r\nX-Acme-Region: us\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        answer
+    }
+
+    const EVENT: &str = r#"{"events":[{"event_id":"0f0e0d0c-0b0a-4908-8706-050403020100","user_id":"u1","type":"purchase","name":"purchase","timestamp":1,"revenue":"19.99","currency":"USD"}]}"#;
+
+    #[tokio::test]
+    async fn accepted_events_are_recorded_with_their_duplicates() {
+        let stub = Stub::start(config(None, FaultRates::default()), 0)
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            let answer = exchange(&stub, "/v1/events", "key-1", EVENT).await;
+            assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+            assert!(answer.ends_with(r#"{"accepted":1}"#), "{answer}");
+        }
+        let members = r#"{"add":["u1","u2"],"remove":["u3"]}"#;
+        let answer = exchange(&stub, "/v1/lists/l-1/members", "key-1", members).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        let record = stub.take_record();
+        assert_eq!(record.events.values().copied().collect::<Vec<_>>(), [2]);
+        assert_eq!(record.memberships.len(), 3);
+        assert_eq!(record.arrivals_us.len(), 3);
+        assert_eq!(record.tally.ok, 3);
+    }
+
+    #[tokio::test]
+    async fn bad_keys_and_bad_events_are_refused() {
+        let stub = Stub::start(config(None, FaultRates::default()), 0)
+            .await
+            .unwrap();
+        let answer = exchange(&stub, "/v1/events", "other-key", EVENT).await;
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+        let bad = EVENT.replace("purchase\",\"name", "click\",\"name");
+        let answer = exchange(&stub, "/v1/events", "key-1", &bad).await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(answer.contains("unknown type"), "{answer}");
+        let answer = exchange(&stub, "/v1/nothing", "key-1", EVENT).await;
+        assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+        let record = stub.take_record();
+        assert!(record.events.is_empty());
+        assert_eq!(
+            (record.tally.unauthorized, record.tally.bad_request),
+            (1, 1)
+        );
+        assert!(record.first_rejection.unwrap().starts_with("401"));
+    }
+
+    #[tokio::test]
+    async fn requests_beyond_the_quota_get_429_with_retry_after() {
+        let stub = Stub::start(config(Some(2), FaultRates::default()), 0)
+            .await
+            .unwrap();
+        let mut statuses = Vec::new();
+        for _ in 0..4 {
+            let answer = exchange(&stub, "/v1/events", "key-1", EVENT).await;
+            statuses.push(answer[9..12].to_owned());
+            if answer.starts_with("HTTP/1.1 429") {
+                assert!(answer.to_lowercase().contains("retry-after: 1"), "{answer}");
+            }
+        }
+        // The four requests may straddle a second boundary: at most two per second pass.
+        let passed = statuses.iter().filter(|s| *s == "202").count();
+        assert!((2..=4).contains(&passed), "{statuses:?}");
+        assert_eq!(stub.take_record().tally.over_quota, 4 - passed as u64);
+    }
+
+    #[tokio::test]
+    async fn a_reset_closes_the_connection_without_an_answer() {
+        let faults = FaultRates {
+            reset: 1.0,
+            ..FaultRates::default()
+        };
+        let stub = Stub::start(config(None, faults), 0).await.unwrap();
+        let answer = exchange(&stub, "/v1/events", "key-1", EVENT).await;
+        assert_eq!(answer, "");
+        let record = stub.take_record();
+        assert!(record.events.is_empty());
+        assert_eq!(record.tally.fault_reset, 1);
+    }
+
+    #[tokio::test]
+    async fn a_slow_answer_accepts_the_data_then_answers_late() {
+        let faults = FaultRates {
+            slow: 1.0,
+            ..FaultRates::default()
+        };
+        let stub = Stub::start(config(None, faults), 0).await.unwrap();
+        let answer = exchange(&stub, "/v1/events", "key-1", EVENT).await;
+        assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+        let record = stub.take_record();
+        assert_eq!(record.events.len(), 1);
+        assert_eq!((record.tally.fault_slow, record.tally.ok), (1, 0));
+    }
+
     #[test]
     fn faults_split_evenly() {
         let rates = FaultRates::split(0.2);
