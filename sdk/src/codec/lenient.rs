@@ -33,7 +33,9 @@ pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
         Some(b'"') => {
             let inner = &text[1..text.len() - 1];
             if inner.contains('\\') {
-                serde_json::from_str::<String>(text).map(Some).map_err(de::Error::custom)
+                serde_json::from_str::<String>(text)
+                    .map(Some)
+                    .map_err(de::Error::custom)
             } else {
                 Ok(Some(inner.to_owned()))
             }
