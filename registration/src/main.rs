@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod decode;
 mod input;
+mod probe;
 mod simulate;
 
 /// Tools for mParticle Firehose integrations built with the Rust SDK.
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Decode one message and print its canonical re-encoding.
     Decode(decode::Args),
+    /// Send a function what mParticle sends it (registration, verifications); check the answers.
+    Probe(probe::Args),
     /// Act as mParticle against an integration, with a stub partner API, and report what arrived.
     Simulate(simulate::Args),
 }
@@ -29,5 +32,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Decode(args) => decode::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Probe(args) => probe::run(args),
     }
 }
