@@ -7,38 +7,27 @@
 //!
 //! Run: `cargo bench -p example-integration --bench startup`.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mparticle_firehose::testing::generate::BatchGenerator;
 use mparticle_firehose::testing::messages;
-use mparticle_firehose::testing::runtime_api::{InvokeOptions, MockRuntimeApi, Outcome};
+use mparticle_firehose::testing::runtime_api::{
+    FunctionProcess, InvokeOptions, MockRuntimeApi, Outcome,
+};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_example-integration");
 const STARTS: usize = 15;
 
-struct Function(Child);
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(api: &MockRuntimeApi, partner_url: &str) -> Function {
-    let child = Command::new(BINARY)
-        .envs(api.env())
-        .env("PARTNER_API_URL", partner_url)
-        .env("PARTNER_RATE_LIMIT_PER_SECOND", "10000")
-        .env("AWS_LAMBDA_LOG_LEVEL", "error")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the example binary starts");
-    Function(child)
+fn spawn(api: &MockRuntimeApi, partner_url: &str) -> FunctionProcess {
+    let extra = [
+        ("PARTNER_API_URL", partner_url),
+        ("PARTNER_RATE_LIMIT_PER_SECOND", "10000"),
+        ("AWS_LAMBDA_LOG_LEVEL", "error"),
+    ];
+    api.spawn(BINARY, &extra)
+        .expect("the example binary starts")
 }
 
 /// Peak resident memory of a process, in KiB (Linux).
@@ -81,7 +70,7 @@ fn main() {
         let function = spawn(&api, &acme.uri());
         let idle = {
             let _ = api.invoke(probe.clone()).await;
-            peak_rss_kib(function.0.id())
+            peak_rss_kib(function.id())
         };
         let started = Instant::now();
         let options = InvokeOptions { deadline_in: Duration::from_secs(60), wait: Duration::from_secs(60), ..InvokeOptions::default() };
@@ -94,7 +83,7 @@ fn main() {
             payload.len(),
             if ok { "successfully" } else { "with an error" },
             took.as_secs_f64() * 1e3,
-            peak_rss_kib(function.0.id()).map_or("?".to_owned(), |k| k.to_string()),
+            peak_rss_kib(function.id()).map_or("?".to_owned(), |k| k.to_string()),
             idle.map_or("?".to_owned(), |k| k.to_string()),
         );
         let size = std::fs::metadata(BINARY).map(|m| m.len()).unwrap_or_default();

@@ -1,35 +1,25 @@
 //! The example binary, started by a Lambda Runtime API (a mock on loopback) with
 //! `PARTNER_API_URL` pointing at a scripted Acme API.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mparticle_firehose::model::*;
 use mparticle_firehose::testing::messages;
-use mparticle_firehose::testing::runtime_api::{InvokeOptions, MockRuntimeApi, Outcome};
+use mparticle_firehose::testing::runtime_api::{
+    FunctionProcess, InvokeOptions, MockRuntimeApi, Outcome,
+};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-struct Function(Child);
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(api: &MockRuntimeApi, partner_url: &str) -> Function {
-    let child = Command::new(env!("CARGO_BIN_EXE_example-integration"))
-        .envs(api.env())
-        .env("PARTNER_API_URL", partner_url)
-        .env("AWS_LAMBDA_LOG_LEVEL", "error")
-        .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the example binary starts");
-    Function(child)
+fn start(api: &MockRuntimeApi, partner_url: &str) -> FunctionProcess {
+    api.spawn(
+        env!("CARGO_BIN_EXE_example-integration"),
+        &[
+            ("PARTNER_API_URL", partner_url),
+            ("AWS_LAMBDA_LOG_LEVEL", "error"),
+        ],
+    )
+    .expect("the example binary starts")
 }
 
 fn json(outcome: Outcome) -> serde_json::Value {

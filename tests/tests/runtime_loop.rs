@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use firehose_tests::spawn_function;
 use mparticle_firehose::model::*;
 use mparticle_firehose::testing::messages;
 use mparticle_firehose::testing::runtime_api::{
@@ -37,7 +36,9 @@ fn error_of(outcome: Outcome) -> (String, String) {
 #[tokio::test]
 async fn every_message_type_is_answered_and_errors_do_not_stop_the_function() {
     let api = MockRuntimeApi::start().await.unwrap();
-    let _function = spawn_function(PARTNER, &api.env(), &[("AWS_LAMBDA_LOG_LEVEL", "warn")]);
+    let _function = api
+        .spawn(PARTNER, &[("AWS_LAMBDA_LOG_LEVEL", "warn")])
+        .expect("the partner starts");
 
     // The registration probe as mParticle's registration tool sends it (no firehose_version).
     let reg = response_of(api.invoke(&br#"{"type":"module_registration_request","id":"76e558fa-f456-437c-bb81-e658f75a7bd9","timestamp_ms":1446250094767}"#[..]).await.unwrap());
@@ -143,14 +144,15 @@ async fn every_message_type_is_answered_and_errors_do_not_stop_the_function() {
 #[tokio::test]
 async fn an_invalid_registration_fails_the_function_at_init() {
     let api = MockRuntimeApi::start().await.unwrap();
-    let mut function = spawn_function(
-        PARTNER,
-        &api.env(),
-        &[
-            ("TEST_PARTNER_MODE", "broken"),
-            ("AWS_LAMBDA_LOG_LEVEL", "off"),
-        ],
-    );
+    let mut function = api
+        .spawn(
+            PARTNER,
+            &[
+                ("TEST_PARTNER_MODE", "broken"),
+                ("AWS_LAMBDA_LOG_LEVEL", "off"),
+            ],
+        )
+        .expect("the partner starts");
     let options = InvokeOptions {
         wait: Duration::from_secs(10),
         ..InvokeOptions::default()
@@ -181,14 +183,15 @@ async fn concurrent_invocations_are_all_answered_on_managed_instances() {
     // With the `concurrent` feature (on in the workspace test run) the function polls with four
     // workers; without it, it serves them one after another. Either way every one is answered.
     let api = MockRuntimeApi::start().await.unwrap();
-    let _function = spawn_function(
-        PARTNER,
-        &api.env(),
-        &[
-            ("AWS_LAMBDA_MAX_CONCURRENCY", "4"),
-            ("AWS_LAMBDA_LOG_LEVEL", "error"),
-        ],
-    );
+    let _function = api
+        .spawn(
+            PARTNER,
+            &[
+                ("AWS_LAMBDA_MAX_CONCURRENCY", "4"),
+                ("AWS_LAMBDA_LOG_LEVEL", "error"),
+            ],
+        )
+        .expect("the partner starts");
     let invocations = (0..12).map(|i| {
         let batch = messages::EventBatch::new(i)
             .event(Event::new(

@@ -189,9 +189,44 @@ impl MockRuntimeApi {
         }
     }
 
+    /// Starts a function binary against this API (its environment from [`env`](Self::env),
+    /// plus `extra`), with stdin and stdout closed and stderr inherited. The process is killed
+    /// when the returned guard is dropped, so a failing test leaves nothing running.
+    pub fn spawn(
+        &self,
+        binary: impl AsRef<std::ffi::OsStr>,
+        extra: &[(&str, &str)],
+    ) -> std::io::Result<FunctionProcess> {
+        let child = std::process::Command::new(binary)
+            .envs(self.env())
+            .env("RUST_BACKTRACE", "0")
+            .envs(extra.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()?;
+        Ok(FunctionProcess(child))
+    }
+
     /// The initialization error the function reported, if any.
     pub fn init_error(&self) -> Option<String> {
         lock(&self.state.init_error).clone()
+    }
+}
+
+/// A function process started by [`MockRuntimeApi::spawn`]; killed when dropped.
+pub struct FunctionProcess(pub std::process::Child);
+
+impl FunctionProcess {
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for FunctionProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
