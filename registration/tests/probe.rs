@@ -583,10 +583,21 @@ async fn a_deployed_alias_is_probed_through_the_aws_cli_v1_and_v2() {
 // ---------------------------------------------------------------------------------------------
 // Real functions under `cargo lambda watch`.
 
-/// A function served by `cargo lambda watch`, stopped when dropped.
+/// A function served by `cargo lambda watch`, stopped when dropped; its log is kept only when
+/// the test fails.
 struct Emulator {
-    _watch: KillOnDrop,
+    watch: Option<KillOnDrop>,
     url: String,
+    log: PathBuf,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        drop(self.watch.take());
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
+        }
+    }
 }
 
 /// Builds `package`'s binary `function`, then serves it with `cargo lambda watch` from `dir`,
@@ -640,6 +651,11 @@ async fn emulator(
         .stdout(log.try_clone().expect("log handle"))
         .stderr(log);
     let watch = KillOnDrop(cmd.spawn().expect("cargo lambda watch starts"));
+    let emulator = Emulator {
+        watch: Some(watch),
+        url: format!("http://127.0.0.1:{port}/2015-03-31/functions/{function}/invocations"),
+        log: log_path,
+    };
     let started = Instant::now();
     while tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
@@ -651,13 +667,16 @@ async fn emulator(
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let url = format!("http://127.0.0.1:{port}/2015-03-31/functions/{function}/invocations");
     if warm {
         let client = http_client();
         let request = mparticle_firehose::testing::messages::registration_request();
         let payload = mparticle_firehose::testing::messages::encode(&request);
         loop {
-            let answer = client.post(&url).body(payload.clone()).send().await;
+            let answer = client
+                .post(&emulator.url)
+                .body(payload.clone())
+                .send()
+                .await;
             match answer.map(|r| r.status().as_u16()) {
                 // The emulator gave up before the function started: it is still building.
                 Ok(408) | Err(_) => {}
@@ -666,12 +685,12 @@ async fn emulator(
             assert!(
                 started.elapsed() < Duration::from_secs(600),
                 "the function did not start within 10 minutes: see {}",
-                log_path.display()
+                emulator.log.display()
             );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
-    Some(Emulator { _watch: watch, url })
+    Some(emulator)
 }
 
 /// The test partner's crate directory.
