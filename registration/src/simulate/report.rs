@@ -347,7 +347,7 @@ impl Summary {
         )?;
         writeln!(
             out,
-            "  CCPA opt-out  {} events withheld by mParticle's consent, {} of them forwarded",
+            "  CCPA opt-out  {} events of users who opted out of data sale, {} of them forwarded",
             s.events_withheld, s.withheld_forwarded
         )?;
         writeln!(
