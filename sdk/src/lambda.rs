@@ -68,16 +68,17 @@ async fn report_init_error(error_type: ErrorType, message: &str) {
     let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
         return;
     };
+    let (host, prefix) = runtime_api_address(&api);
     let body = serde_json::json!({ "errorType": error_type.as_str(), "errorMessage": message })
         .to_string();
     let request = format!(
-        "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: {api}\r\nContent-Type: application/json\r\n\
+        "POST {prefix}/2018-06-01/runtime/init/error HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
          Lambda-Runtime-Function-Error-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         error_type.as_str(),
         body.len()
     );
     let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(&api).await?;
+        let mut stream = tokio::net::TcpStream::connect(host).await?;
         stream.write_all(request.as_bytes()).await?;
         let mut status = [0u8; 12];
         stream.read_exact(&mut status).await?;
@@ -124,6 +125,37 @@ pub async fn serve<P: Partner>(dispatcher: Dispatcher<P>) -> Result<(), Error> {
     #[cfg(not(feature = "concurrent"))]
     {
         runtime.run().await
+    }
+}
+
+/// Splits `AWS_LAMBDA_RUNTIME_API` into `host:port` and a path prefix: Lambda sets `host:port`,
+/// emulators may set a URL with a path (`http://127.0.0.1:9000/.rt/my-fn`).
+fn runtime_api_address(api: &str) -> (&str, &str) {
+    let rest = api.strip_prefix("http://").unwrap_or(api);
+    match rest.find('/') {
+        Some(slash) => (&rest[..slash], rest[slash..].trim_end_matches('/')),
+        None => (rest, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runtime_api_address;
+
+    #[test]
+    fn runtime_api_addresses_with_and_without_a_path() {
+        assert_eq!(
+            runtime_api_address("127.0.0.1:9001"),
+            ("127.0.0.1:9001", "")
+        );
+        assert_eq!(
+            runtime_api_address("http://127.0.0.1:9000/.rt/example-integration"),
+            ("127.0.0.1:9000", "/.rt/example-integration")
+        );
+        assert_eq!(
+            runtime_api_address("http://[::1]:9000/"),
+            ("[::1]:9000", "")
+        );
     }
 }
 
