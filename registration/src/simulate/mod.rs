@@ -219,6 +219,37 @@ fn example_factory(api_url: String, rate_limit_per_second: u32) -> Factory<Examp
     })
 }
 
+/// The event verification request of the simulated account: a batch with no events.
+fn event_verification(api_key: &str) -> Message {
+    let mut check = messages::event_verification(traffic::ACCOUNT_ID);
+    if let MessageBody::EventProcessingRequest(batch) = &mut check.body {
+        batch.account = Some(traffic::account(api_key));
+    }
+    check
+}
+
+/// Times event verification requests (answered by the SDK without the partner) through an
+/// Invoke API, once the function is warm: the round trip through the Invoke API included.
+async fn time_remote_verifications(
+    url: &str,
+    api_key: &str,
+    timeout: Duration,
+) -> Result<Overhead, String> {
+    let remote = Remote::new(url)?;
+    let payload = traffic::encode(&event_verification(api_key));
+    let mut verification_us = Vec::new();
+    for _ in 0..CALIBRATION_VERIFICATIONS {
+        let started = Instant::now();
+        if let target::Outcome::Response(_) = remote.invoke(&payload, timeout).await {
+            verification_us.push(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+        }
+    }
+    Ok(Overhead {
+        batch_us: Vec::new(),
+        verification_us,
+    })
+}
+
 /// The SDK's own answers: probe and verification requests, with the registration they return.
 async fn set_up(
     pool: &Arc<Pool<ExampleIntegration>>,
@@ -241,12 +272,8 @@ async fn set_up(
         Err(e) => return Err(format!("the registration probe's answer: {e}")),
     };
 
-    let mut event_check = messages::event_verification(traffic::ACCOUNT_ID);
-    if let MessageBody::EventProcessingRequest(batch) = &mut event_check.body {
-        batch.account = Some(traffic::account(api_key));
-    }
     let checks = [
-        ("event", event_check),
+        ("event", event_verification(api_key)),
         (
             "audience",
             messages::audience_verification(traffic::ACCOUNT_ID),
@@ -400,13 +427,7 @@ async fn calibrate(
     .await
     .map_err(|e| format!("cannot start the calibration stub: {e}"))?;
     let mut env = InProcess::new(example_factory(stub.url(), 1_000_000));
-    let verification = {
-        let mut check = messages::event_verification(traffic::ACCOUNT_ID);
-        if let MessageBody::EventProcessingRequest(batch) = &mut check.body {
-            batch.account = Some(traffic::account(api_key));
-        }
-        traffic::encode(&check)
-    };
+    let verification = traffic::encode(&event_verification(api_key));
     let shape = Shape {
         batches: CALIBRATION_MESSAGES,
         ..shape.clone()
@@ -526,10 +547,12 @@ async fn simulate(args: Args) -> Result<Summary, String> {
     let duration = started.elapsed();
     let record = stub.take_record();
 
-    let overhead = if args.invoke_url.is_none() && filter.takes_events() {
-        Some(calibrate(&api_key, args.seed, &shape, filter, args.timeout).await?)
-    } else {
-        None
+    let overhead = match &args.invoke_url {
+        None if filter.takes_events() => {
+            Some(calibrate(&api_key, args.seed, &shape, filter, args.timeout).await?)
+        }
+        None => None,
+        Some(url) => Some(time_remote_verifications(url, &api_key, args.timeout).await?),
     };
 
     Ok(Summary::new(report::Inputs {

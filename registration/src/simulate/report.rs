@@ -189,7 +189,8 @@ const OVERHEAD_METHOD: &str = "handler time minus the time the stub spent servin
     handler's requests, over sequential invocations of a fresh in-process environment without \
     rate limit against a stub without faults";
 const OVERHEAD_UNAVAILABLE: &str = "not measured: with --invoke-url only verification requests \
-    (answered by the SDK, Invoke API round trip included) are timed";
+    (answered by the SDK without the partner) are timed, sequentially after the run, the Invoke \
+    API's round trip included";
 
 impl Summary {
     /// Computes the figures.
@@ -224,6 +225,10 @@ impl Summary {
             Some(o) if !o.verification_us.is_empty() => &o.verification_us,
             _ => &inputs.verification_us,
         };
+        let batch_us = overhead
+            .as_ref()
+            .map(|o| &o.batch_us[..])
+            .filter(|b| !b.is_empty());
         let policy = &inputs.policy;
         Self {
             ok: lost == 0 && inputs.lost_messages == 0 && memberships_lost == 0,
@@ -282,9 +287,9 @@ impl Summary {
             latency_max_ms: quantile_ms(&inputs.latencies_us, 1.0),
             verification_p50_ms: (!verification_us.is_empty())
                 .then(|| quantile_ms(verification_us, 0.5)),
-            sdk_overhead_p50_ms: overhead.as_ref().map(|o| quantile_ms(&o.batch_us, 0.5)),
-            sdk_overhead_p99_ms: overhead.as_ref().map(|o| quantile_ms(&o.batch_us, 0.99)),
-            sdk_overhead_method: if overhead.is_some() {
+            sdk_overhead_p50_ms: batch_us.map(|b| quantile_ms(b, 0.5)),
+            sdk_overhead_p99_ms: batch_us.map(|b| quantile_ms(b, 0.99)),
+            sdk_overhead_method: if batch_us.is_some() {
                 OVERHEAD_METHOD
             } else {
                 OVERHEAD_UNAVAILABLE

@@ -96,7 +96,8 @@ impl<P: Partner> InProcess<P> {
 }
 
 /// A function behind a Lambda Invoke API: `POST` the payload; `200` is the response, a `500` or
-/// an `X-Amz-Function-Error` header a function error, a `429` a throttle.
+/// an `X-Amz-Function-Error` header a function error, a `429` a throttle, a `408` (as
+/// `cargo lambda watch` answers) a timeout.
 #[derive(Clone)]
 pub struct Remote {
     client: Client<HttpConnector, Full<Bytes>>,
@@ -123,7 +124,9 @@ impl Remote {
         Ok(Self { client, url })
     }
 
-    async fn invoke(&self, payload: &[u8], timeout: Duration) -> Outcome {
+    /// Invokes the function with `payload`, waiting at most `timeout` and a little more for the
+    /// Invoke API to report a timeout itself.
+    pub async fn invoke(&self, payload: &[u8], timeout: Duration) -> Outcome {
         let mut request = Request::new(Full::new(Bytes::copy_from_slice(payload)));
         *request.method_mut() = Method::POST;
         *request.uri_mut() = self.url.clone();
@@ -154,6 +157,8 @@ impl Remote {
             Err(_) => Outcome::TimedOut,
             Ok(Err(e)) => Outcome::Failed(e),
             Ok(Ok((StatusCode::TOO_MANY_REQUESTS, _, _))) => Outcome::Throttled,
+            // `cargo lambda watch` answers 408 when the function did not answer in time.
+            Ok(Ok((StatusCode::REQUEST_TIMEOUT, _, _))) => Outcome::TimedOut,
             Ok(Ok((StatusCode::OK, None, body))) => Outcome::Response(body.to_vec()),
             Ok(Ok((status, marker, body))) => {
                 let reported: serde_json::Value =
@@ -195,5 +200,77 @@ impl<P: Partner> Environment<P> {
             Self::InProcess(env) => env.invoke(payload, timeout).await,
             Self::Remote(remote) => (remote.invoke(payload, timeout).await, false),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// An Invoke API that answers every invocation with `answer` (a raw HTTP response).
+    async fn canned(answer: String) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    // The request is small: read until its (short) body has arrived.
+                    while !seen.ends_with(b"{}") {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => seen.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let _ = stream.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        format!("http://{addr}/2015-03-31/functions/f/invocations")
+    }
+
+    async fn outcome(answer: impl Into<String>) -> Outcome {
+        let remote = Remote::new(&canned(answer.into()).await).unwrap();
+        remote.invoke(b"{}", Duration::from_secs(5)).await
+    }
+
+    #[tokio::test]
+    async fn invoke_api_answers_map_onto_outcomes() {
+        let ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+        assert_eq!(outcome(ok).await, Outcome::Response(b"{}".to_vec()));
+
+        let error = r#"{"errorType":"Firehose.RetryLater","errorMessage":"later"}"#;
+        let flagged = format!(
+            "HTTP/1.1 200 OK\r\nx-amz-function-error: Unhandled\r\ncontent-length: {}\r\n\
+                 connection: close\r\n\r\n{error}",
+            error.len()
+        );
+        let expected = Outcome::FunctionError {
+            error_type: "Firehose.RetryLater".to_owned(),
+            message: "later".to_owned(),
+        };
+        assert_eq!(outcome(flagged).await, expected);
+        let failed = format!(
+            "HTTP/1.1 500 Internal Server Error\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{error}",
+            error.len()
+        );
+        assert_eq!(outcome(failed).await, expected);
+
+        let throttled =
+            "HTTP/1.1 429 Too Many Requests\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+        assert_eq!(outcome(throttled).await, Outcome::Throttled);
+        let late = "HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+        assert_eq!(outcome(late).await, Outcome::TimedOut);
+    }
+
+    #[tokio::test]
+    async fn only_plain_http_invoke_apis_are_accepted() {
+        assert!(Remote::new("https://lambda.example/invocations").is_err());
+        assert!(Remote::new("not a url").is_err());
     }
 }
