@@ -19,6 +19,23 @@ pub struct EncodeError(#[from] serde_json::Error);
 
 /// Decodes one message of any type from JSON bytes.
 pub fn decode(json: &[u8]) -> Result<Message, DecodeError> {
+    // Tracking the JSON path costs an allocation per key, so the common case decodes without it
+    // and only a failing message is decoded again, with tracking, to say where it fails.
+    let mut de = serde_json::Deserializer::from_slice(json);
+    match serde::Deserialize::deserialize(&mut de).and_then(|m| de.end().map(|()| m)) {
+        Ok(message) => Ok(message),
+        Err(_) => Err(decode_with_path(json).err().unwrap_or_else(|| {
+            DecodeError::new(
+                DecodeErrorKind::InvalidValue,
+                "$",
+                "the message does not decode",
+            )
+        })),
+    }
+}
+
+/// The slow, path-tracking decode, for the error report.
+fn decode_with_path(json: &[u8]) -> Result<Message, DecodeError> {
     let mut de = serde_json::Deserializer::from_slice(json);
     let message = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let e = DecodeError::from_serde(e);
