@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod decode;
 mod input;
 mod probe;
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Decode one message and print its canonical re-encoding.
     Decode(decode::Args),
+    /// Measure codec throughput: typed decode against `serde_json::Value`, and encode.
+    Bench(bench::Args),
     /// Send a function what mParticle sends it (registration, verifications); check the answers.
     Probe(probe::Args),
     /// Act as mParticle against an integration, with a stub partner API, and report what arrived.
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Decode(args) => decode::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Probe(args) => probe::run(args),
     }
