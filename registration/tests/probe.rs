@@ -742,7 +742,11 @@ async fn a_registration_refused_at_init_fails_under_cargo_lambda_watch() {
     };
     let run = probe(&["--invoke-url", &emulator.url, "--timeout", "90"], &[]).await;
     run.exits(1).says("FAIL  registration ");
-    assert!(!run.stdout.contains("Registration to hand to mParticle"), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains("Registration to hand to mParticle"),
+        "{}",
+        run.stdout
+    );
     run.says("Firehose.InvalidRegistration")
         .says("setting id \"apiKey\" appears more than once")
         .says("push_messaging_provider_id is not set");
