@@ -264,10 +264,7 @@ impl Partner for ExampleIntegration {
             },
         )
         .await;
-        match outcome {
-            Ok(()) => Ok(AudienceMembershipChangeResponse::default()),
-            Err(e) => Err(e),
-        }
+        outcome.map(|()| AudienceMembershipChangeResponse::default())
     }
 
     async fn on_dsr(

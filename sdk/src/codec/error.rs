@@ -125,14 +125,20 @@ impl DecodeError {
 
 /// Turns `serde_path_to_error`'s `a.b[2]` (or `.` for the root) into `$.a.b[2]`.
 fn json_path(raw: &str) -> String {
+    format!("${}", relative_path(raw))
+}
+
+/// `serde_path_to_error`'s `a.b[2]` (or `.` for the root) as a path to append to another:
+/// `.a.b[2]`, `[2].a`, or empty for the root.
+pub(crate) fn relative_path(raw: &str) -> String {
     // `?` marks a segment serde_path_to_error could not name (a key not yet read).
     let raw = raw.trim_end_matches(".?").trim_end_matches('?');
     if raw.is_empty() || raw == "." {
-        "$".to_owned()
+        String::new()
     } else if raw.starts_with('[') {
-        format!("${raw}")
+        raw.to_owned()
     } else {
-        format!("$.{raw}")
+        format!(".{raw}")
     }
 }
 

@@ -253,11 +253,7 @@ pub(crate) fn decode_map<'de, T: Tagged, A: MapAccess<'de>>(mut map: A) -> Resul
         let path = e.path().to_string();
         let inner = e.into_inner();
         let (kind, sub, reason) = super::error::classify(&inner);
-        let sub_path = match path.as_str() {
-            "" | "." => sub,
-            p if p.starts_with('[') => format!("{p}{sub}"),
-            p => format!(".{p}{sub}"),
-        };
+        let sub_path = format!("{}{sub}", super::error::relative_path(&path));
         de::Error::custom(marked(kind, &sub_path, reason))
     })?;
     Ok(FamilySeed::<T>::unwrap(value))

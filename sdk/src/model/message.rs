@@ -167,7 +167,7 @@ impl Message {
 
     /// Encodes the message as compact JSON, as Java writes it.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        serde_json::to_vec(self).map_err(EncodeError::from)
+        crate::codec::encode(self)
     }
 
     /// Encodes the message as a compact JSON string.
