@@ -2,24 +2,28 @@
 //! verification requests), calls the partner's hooks, and maps their outcome onto mParticle's
 //! retry contract.
 
+use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures::FutureExt;
 use tracing::{Instrument, field};
 
-use crate::error::{ErrorType, FunctionError, PartnerError};
+use crate::error::{ErrorType, FunctionError, PartnerError, Settlement};
 use crate::model::{
     AudienceMembershipChangeResponse, EventProcessingResponse, Message, MessageBody,
     ModuleRegistrationResponse, RegistrationErrors,
 };
-use crate::partner::{Invocation, Partner, RequestContext, Settings, register_confidential};
+use crate::partner::{Invocation, Partner, RequestContext, Settings};
 
 /// Serves Firehose requests with a [`Partner`]. Built once per execution environment (it
 /// validates the registration) and cheap to clone.
 pub struct Dispatcher<P: Partner> {
     partner: Arc<P>,
     registration: Arc<ModuleRegistrationResponse>,
+    /// Ids of the settings the registration marks confidential: their values are redacted
+    /// wherever the SDK formats this dispatcher's settings.
+    confidential: Arc<BTreeSet<String>>,
     eventless_batches: bool,
 }
 
@@ -28,6 +32,7 @@ impl<P: Partner> Clone for Dispatcher<P> {
         Self {
             partner: Arc::clone(&self.partner),
             registration: Arc::clone(&self.registration),
+            confidential: Arc::clone(&self.confidential),
             eventless_batches: self.eventless_batches,
         }
     }
@@ -39,12 +44,11 @@ impl<P: Partner> Dispatcher<P> {
     pub fn new(partner: P) -> Result<Self, RegistrationErrors> {
         let registration = partner.registration();
         registration.validate()?;
-        register_confidential(
-            registration
-                .all_settings()
-                .filter(|s| s.is_confidential())
-                .map(|s| s.id().to_owned()),
-        );
+        let confidential = registration
+            .all_settings()
+            .filter(|s| s.is_confidential())
+            .map(|s| s.id().to_owned())
+            .collect();
         let eventless_batches = registration
             .permissions
             .as_ref()
@@ -52,6 +56,7 @@ impl<P: Partner> Dispatcher<P> {
         Ok(Self {
             partner: Arc::new(partner),
             registration: Arc::new(registration),
+            confidential: Arc::new(confidential),
             eventless_batches,
         })
     }
@@ -143,14 +148,18 @@ impl<P: Partner> Dispatcher<P> {
         if let Some(account) = account {
             span.record("account_id", account.account_id);
         }
+        let settings = Settings::with_confidential_set(
+            account
+                .map(|a| a.account_settings.clone())
+                .unwrap_or_default(),
+            Arc::clone(&self.confidential),
+        );
         let ctx = RequestContext::new(
             invocation,
             message.message_type(),
             message.envelope.id,
             account.map(|a| a.account_id),
-            account
-                .map(|a| Settings::new(a.account_settings.clone()))
-                .unwrap_or_default(),
+            settings,
         );
         let partner = &*self.partner;
         let body: MessageBody = match &message.body {
@@ -163,6 +172,7 @@ impl<P: Partner> Dispatcher<P> {
                 } else {
                     settle(
                         partner.on_event_batch(&ctx, batch).await,
+                        "event batch",
                         EventProcessingResponse::default,
                         Some(|| EventProcessingResponse {
                             suspend_subscription: true,
@@ -173,6 +183,7 @@ impl<P: Partner> Dispatcher<P> {
             }
             MessageBody::AudienceSubscriptionRequest(request) => settle(
                 partner.on_audience_subscription(&ctx, request).await,
+                "audience subscription",
                 Default::default,
                 None::<fn() -> _>,
             )?
@@ -184,6 +195,7 @@ impl<P: Partner> Dispatcher<P> {
                 }
                 Some(_) => settle(
                     partner.on_audience_membership_change(&ctx, request).await,
+                    "audience membership change",
                     AudienceMembershipChangeResponse::default,
                     Some(|| AudienceMembershipChangeResponse {
                         suspend_subscription: true,
@@ -193,6 +205,7 @@ impl<P: Partner> Dispatcher<P> {
             },
             MessageBody::DsrProcessingRequest(request) => settle(
                 partner.on_dsr(&ctx, request).await,
+                "data-subject request",
                 Default::default,
                 None::<fn() -> _>,
             )?
@@ -211,43 +224,25 @@ impl<P: Partner> Dispatcher<P> {
     }
 }
 
-/// Maps a hook's outcome onto the answer to mParticle (the table in [`crate::error`]).
+/// Maps a hook's outcome onto the answer to mParticle ([`PartnerError::settle`] decides;
+/// this builds the answer for the message at hand).
 fn settle<R>(
     outcome: Result<R, PartnerError>,
+    what: &str,
     accepted: impl FnOnce() -> R,
     suspended: Option<impl FnOnce() -> R>,
 ) -> Result<R, FunctionError> {
-    match outcome {
-        Ok(response) => Ok(response),
-        Err(PartnerError::Permanent { reason }) => {
-            tracing::error!(%reason, "dropping data after a permanent failure");
-            Ok(accepted())
+    let e = match outcome {
+        Ok(response) => return Ok(response),
+        Err(e) => e,
+    };
+    match (e.settle(what), suspended) {
+        (Settlement::Dropped, _) => Ok(accepted()),
+        (Settlement::Suspend(e), Some(suspended)) => {
+            tracing::warn!(error = %e, "suspending the subscription");
+            Ok(suspended())
         }
-        Err(PartnerError::SuspendSubscription { reason }) => match suspended {
-            Some(suspended) => {
-                tracing::warn!(%reason, "suspending the subscription");
-                Ok(suspended())
-            }
-            // This message type cannot suspend anything: keep the data and let mParticle retry.
-            None => Err(FunctionError::new(
-                ErrorType::RetryLater,
-                format!("suspension is not possible for this message type, retry later: {reason}"),
-            )),
-        },
-        Err(PartnerError::RetryLater {
-            reason,
-            retry_after,
-        }) => Err(FunctionError {
-            error_type: ErrorType::RetryLater,
-            message: PartnerError::RetryLater {
-                reason,
-                retry_after,
-            }
-            .to_string(),
-            retry_after,
-        }),
-        Err(PartnerError::InvalidRequest { reason }) => {
-            Err(FunctionError::new(ErrorType::InvalidRequest, reason))
-        }
+        // A message without the flag cannot suspend anything: keep the data, mParticle retries.
+        (Settlement::Suspend(e) | Settlement::Fail(e), _) => Err(FunctionError::from_partner(e)),
     }
 }

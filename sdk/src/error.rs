@@ -93,6 +93,31 @@ impl PartnerError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::RetryLater { .. })
     }
+
+    /// Applies the contract to a failed hook: the one place that decides what a partner error
+    /// means (the table in the [module docs](self)). A permanent failure is logged here and the
+    /// caller goes on as if the data had been delivered.
+    pub(crate) fn settle(self, item: &str) -> Settlement {
+        match self {
+            Self::Permanent { reason } => {
+                tracing::error!(item, %reason, "dropping data after a permanent failure");
+                Settlement::Dropped
+            }
+            e @ Self::SuspendSubscription { .. } => Settlement::Suspend(e),
+            e => Settlement::Fail(e),
+        }
+    }
+}
+
+/// What the SDK does with a failed hook (see [`PartnerError::settle`]).
+#[derive(Debug)]
+pub(crate) enum Settlement {
+    /// The data was dropped (and logged): carry on.
+    Dropped,
+    /// Stop, and answer `suspend_subscription: true` where the message has that flag.
+    Suspend(PartnerError),
+    /// Stop, and report the failure to mParticle as a function error.
+    Fail(PartnerError),
 }
 
 /// A setting the request needs is missing or malformed.
@@ -144,6 +169,16 @@ pub enum ErrorType {
 }
 
 impl ErrorType {
+    /// Every error type, in declaration order.
+    pub const ALL: [ErrorType; 6] = [
+        Self::RetryLater,
+        Self::InvalidMessage,
+        Self::InvalidRequest,
+        Self::Panic,
+        Self::Internal,
+        Self::InvalidRegistration,
+    ];
+
     /// The `errorType` string.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -157,16 +192,17 @@ impl ErrorType {
     }
 
     /// The error type named by an `errorType` string.
+    ///
+    /// ```
+    /// use mparticle_firehose::ErrorType;
+    ///
+    /// for error_type in ErrorType::ALL {
+    ///     assert_eq!(ErrorType::from_name(error_type.as_str()), Some(error_type));
+    /// }
+    /// assert_eq!(ErrorType::from_name("Firehose.Unheard"), None);
+    /// ```
     pub fn from_name(name: &str) -> Option<Self> {
-        [
-            Self::RetryLater,
-            Self::InvalidMessage,
-            Self::InvalidRequest,
-            Self::Panic,
-            Self::Internal,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == name)
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
     }
 }
 
@@ -179,6 +215,7 @@ impl fmt::Display for ErrorType {
 /// A Lambda function error: what the function reports instead of a response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{error_type}: {message}")]
+#[non_exhaustive]
 pub struct FunctionError {
     /// The stable error type.
     pub error_type: ErrorType,
@@ -195,6 +232,27 @@ impl FunctionError {
             error_type,
             message: message.into(),
             retry_after: None,
+        }
+    }
+
+    /// The function error that reports a failed hook to mParticle. Only retry-later and
+    /// invalid-request failures normally get here ([`PartnerError::settle`]); a suspension on a
+    /// message that cannot carry the flag is retried, so nothing is lost.
+    pub(crate) fn from_partner(e: PartnerError) -> Self {
+        match e {
+            PartnerError::RetryLater { retry_after, .. } => Self {
+                error_type: ErrorType::RetryLater,
+                message: e.to_string(),
+                retry_after,
+            },
+            PartnerError::SuspendSubscription { reason } => Self::new(
+                ErrorType::RetryLater,
+                format!("suspension is not possible for this message type, retry later: {reason}"),
+            ),
+            PartnerError::InvalidRequest { reason } => Self::new(ErrorType::InvalidRequest, reason),
+            // Settled as dropped before this point; if one arrives, mParticle gives up after its
+            // retries rather than looping on data the partner refuses.
+            PartnerError::Permanent { .. } => Self::new(ErrorType::InvalidRequest, e.to_string()),
         }
     }
 
@@ -219,5 +277,62 @@ impl From<FunctionError> for lambda_runtime::Diagnostic {
             error_type: e.error_type.as_str().to_owned(),
             error_message: e.message,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_type_is_listed_and_round_trips_through_its_name() {
+        for error_type in ErrorType::ALL {
+            // Exhaustive: a new variant does not compile until it has its place in `ALL`.
+            let position = match error_type {
+                ErrorType::RetryLater => 0,
+                ErrorType::InvalidMessage => 1,
+                ErrorType::InvalidRequest => 2,
+                ErrorType::Panic => 3,
+                ErrorType::Internal => 4,
+                ErrorType::InvalidRegistration => 5,
+            };
+            assert_eq!(ErrorType::ALL[position], error_type);
+            assert_eq!(ErrorType::from_name(error_type.as_str()), Some(error_type));
+            assert_eq!(error_type.to_string(), error_type.as_str());
+        }
+        assert_eq!(ErrorType::from_name("firehose.retrylater"), None);
+    }
+
+    #[test]
+    fn partner_failures_settle_as_the_contract_says() {
+        let delay = Duration::from_secs(7);
+        assert!(matches!(
+            PartnerError::permanent("x").settle("event"),
+            Settlement::Dropped
+        ));
+        let Settlement::Suspend(e) = PartnerError::suspend("revoked").settle("event") else {
+            panic!("a suspension stops the walk");
+        };
+        let f = FunctionError::from_partner(e);
+        assert_eq!(
+            (f.error_type, f.is_retryable()),
+            (ErrorType::RetryLater, true)
+        );
+        let Settlement::Fail(e) = PartnerError::retry_after("429", delay).settle("event") else {
+            panic!("retry-later fails the message");
+        };
+        let f = FunctionError::from_partner(e);
+        assert_eq!(
+            (f.error_type, f.retry_after),
+            (ErrorType::RetryLater, Some(delay))
+        );
+        let Settlement::Fail(e) = PartnerError::invalid_request("no key").settle("event") else {
+            panic!("an invalid request fails the message");
+        };
+        let f = FunctionError::from_partner(e);
+        assert_eq!(
+            (f.error_type, f.message.as_str()),
+            (ErrorType::InvalidRequest, "no key")
+        );
     }
 }

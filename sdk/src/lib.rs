@@ -83,12 +83,46 @@ pub use error::{ErrorType, FunctionError, PartnerError, SettingError};
 pub use model::Message;
 pub use partner::{Partner, RequestContext};
 
-/// Everything a partner integration usually needs, in one import.
+/// What a partner's integration names, in one import: the trait and what its hooks receive
+/// and answer, the registration builders, the error types, and the partner API client.
+/// Everything else of the protocol is in [`model`].
 pub mod prelude {
     pub use crate::error::{PartnerError, SettingError};
     pub use crate::flow::{RateLimit, fan_out_by_user};
     pub use crate::http::{ApiError, AuthFailure, PartnerApi};
-    pub use crate::model::*;
     pub use crate::partner::{Partner, RequestContext, Settings, process_batch};
     pub use async_trait::async_trait;
+
+    // The registration a partner answers the probe with.
+    pub use crate::model::{
+        AudienceProcessingRegistration, DeviceIdentityPermission, DeviceIdentityType,
+        DsrProcessingRegistration, EventProcessingRegistration, EventType, IdentityEncoding,
+        ModuleRegistrationResponse, Permissions, RuntimeEnvironmentType, Setting,
+        SystemNotificationType, UserIdentityPermission, UserIdentityType,
+    };
+
+    // Event batches: the request, its events, and the consent notifications before them.
+    pub use crate::model::{
+        ApplicationStateTransitionEvent, AttributionEvent, CcpaConsentStateNotification,
+        ConsentState, CustomEvent, ErrorEvent, Event, EventData, EventHeader,
+        EventProcessingRequest, EventProcessingResponse, GdprConsentStateNotification,
+        ImpressionEvent, PrivacySettingChangeEvent, ProductActionEvent, PromotionActionEvent,
+        PushMessageOpenEvent, PushMessageReceiptEvent, PushSubscriptionEvent, ScreenViewEvent,
+        SessionEndEvent, SessionStartEvent, SystemNotification, Unrecognized,
+        UserAttributeChangeEvent, UserIdentityChangeEvent,
+    };
+
+    // Identities on batches and audience profiles.
+    pub use crate::model::{DeviceIdentity, UserIdentity};
+
+    // Audiences and data-subject requests.
+    pub use crate::model::{
+        Audience, AudienceAction, AudienceMembershipChangeRequest,
+        AudienceMembershipChangeResponse, AudienceSubscriptionRequest,
+        AudienceSubscriptionResponse, DsrProcessingRequest, DsrProcessingResponse, DsrType,
+        SubscriptionAction, UserProfile,
+    };
+
+    // The message as a whole, for tests and tools.
+    pub use crate::model::{Message, MessageBody, MessageType};
 }

@@ -528,15 +528,70 @@ async fn the_context_knows_the_invocation_account_and_settings() {
 }
 
 #[test]
-fn account_debug_never_shows_confidential_values() {
-    // Registering the partner marks `apiKey` as confidential.
-    let _ = testing::dispatcher(Recorder::default());
+fn account_debug_never_shows_setting_values() {
+    // The account does not know the registration, so it shows no value at all.
     let account = Account::new(1)
         .with_setting("apiKey", "s3cr3t-value")
         .with_setting("region", "eu");
     let text = format!("{account:?}");
     assert!(!text.contains("s3cr3t-value"), "{text}");
-    assert!(text.contains("\"eu\""), "{text}");
+    assert!(!text.contains("\"eu\""), "{text}");
+    assert!(
+        text.contains("region") && text.contains("<redacted>"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn each_dispatcher_redacts_its_own_confidential_settings() {
+    /// Registers `label` as a confidential setting when `secret_label` is set, and records how
+    /// its request context formats the settings.
+    struct Labeled {
+        secret_label: bool,
+        seen: Mutex<Option<String>>,
+    }
+    #[async_trait]
+    impl Partner for Labeled {
+        fn registration(&self) -> ModuleRegistrationResponse {
+            let mut label = Setting::text("label", "Label");
+            if self.secret_label {
+                label = label.confidential();
+            }
+            ModuleRegistrationResponse::new("Labeled", "1.0.0").with_event_processing(
+                EventProcessingRegistration::new()
+                    .with_account_setting(label)
+                    .with_event_types([EventType::CustomEvent]),
+            )
+        }
+        async fn on_event_batch(
+            &self,
+            ctx: &RequestContext,
+            _batch: &EventProcessingRequest,
+        ) -> Result<EventProcessingResponse, PartnerError> {
+            *self.seen.lock().unwrap() = Some(format!("{:?}", ctx.settings()));
+            Ok(EventProcessingResponse::default())
+        }
+    }
+    let secret = testing::dispatcher(Labeled {
+        secret_label: true,
+        seen: Mutex::new(None),
+    });
+    let plain = testing::dispatcher(Labeled {
+        secret_label: false,
+        seen: Mutex::new(None),
+    });
+    let payload = messages::EventBatch::new(7)
+        .setting("label", "gold-tier")
+        .event(custom("a"))
+        .to_json();
+    for d in [&secret, &plain] {
+        testing::invoke(d, payload.clone()).await.unwrap();
+    }
+    let seen = |d: &Dispatcher<Labeled>| d.partner().seen.lock().unwrap().clone().unwrap();
+    assert!(!seen(&secret).contains("gold-tier"), "{}", seen(&secret));
+    assert!(seen(&secret).contains("<redacted>"), "{}", seen(&secret));
+    // The other dispatcher in the same process registered nothing confidential.
+    assert!(seen(&plain).contains("gold-tier"), "{}", seen(&plain));
 }
 
 #[test]

@@ -1,8 +1,9 @@
-//! Decoding and encoding Firehose JSON.
+//! JSON plumbing below the model: lenient field decoders, the streaming decoder of polymorphic
+//! objects, and typed decode errors ([`DecodeError`]) that name their kind and JSON path.
 //!
-//! [`decode`] reads a message with a typed error ([`DecodeError`]) that names its kind and the
-//! JSON path of the offending value; [`encode`] writes compact JSON following Java's inclusion
-//! rules.
+//! Nothing here knows a Firehose message: the model is built on top of it, and
+//! [`Message::decode`](crate::Message::decode) and [`Message::encode`](crate::Message::encode)
+//! are the entry points.
 
 pub(crate) mod error;
 pub(crate) mod lenient;
@@ -10,21 +11,22 @@ pub(crate) mod tagged;
 
 pub use error::{DecodeError, DecodeErrorKind};
 
-use crate::model::Message;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-/// A message could not be encoded (in practice only when a custom value fails to serialize).
+/// A value could not be encoded (in practice only when a custom value fails to serialize).
 #[derive(Debug, thiserror::Error)]
 #[error("could not encode the message: {0}")]
 pub struct EncodeError(#[from] serde_json::Error);
 
-/// Decodes one message of any type from JSON bytes.
-pub fn decode(json: &[u8]) -> Result<Message, DecodeError> {
+/// Decodes one JSON document, with nothing after it, into `T`.
+pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError> {
     // Tracking the JSON path costs an allocation per key, so the common case decodes without it
-    // and only a failing message is decoded again, with tracking, to say where it fails.
+    // and only a failing document is decoded again, with tracking, to say where it fails.
     let mut de = serde_json::Deserializer::from_slice(json);
-    match serde::Deserialize::deserialize(&mut de).and_then(|m| de.end().map(|()| m)) {
-        Ok(message) => Ok(message),
-        Err(_) => Err(decode_with_path(json).err().unwrap_or_else(|| {
+    match T::deserialize(&mut de).and_then(|value| de.end().map(|()| value)) {
+        Ok(value) => Ok(value),
+        Err(_) => Err(decode_with_path::<T>(json).err().unwrap_or_else(|| {
             DecodeError::new(
                 DecodeErrorKind::InvalidValue,
                 "$",
@@ -35,11 +37,11 @@ pub fn decode(json: &[u8]) -> Result<Message, DecodeError> {
 }
 
 /// The slow, path-tracking decode, for the error report.
-fn decode_with_path(json: &[u8]) -> Result<Message, DecodeError> {
+fn decode_with_path<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError> {
     let mut de = serde_json::Deserializer::from_slice(json);
-    let message = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let e = DecodeError::from_serde(e);
-        // A top-level array, string or number is not a message at all.
+        // A top-level array, string or number is not a Firehose object at all.
         if e.kind() == DecodeErrorKind::WrongType && e.path() == "$" {
             DecodeError::new(
                 DecodeErrorKind::NotJson,
@@ -57,10 +59,10 @@ fn decode_with_path(json: &[u8]) -> Result<Message, DecodeError> {
             format!("{} after the message", error::bare_message(&e)),
         )
     })?;
-    Ok(message)
+    Ok(value)
 }
 
-/// Encodes a message as compact JSON.
-pub fn encode(message: &Message) -> Result<Vec<u8>, EncodeError> {
-    serde_json::to_vec(message).map_err(EncodeError::from)
+/// Encodes a value as compact JSON.
+pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, EncodeError> {
+    serde_json::to_vec(value).map_err(EncodeError::from)
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::{StreamExt, stream};
 
-use crate::error::PartnerError;
+use crate::error::{PartnerError, Settlement};
 
 /// Sends items with at most `max_in_flight` calls at once (0 counts as 1), keeping per-user
 /// order: the items of one user (`user_of`) are sent one after another, sorted by `order_of`
@@ -68,12 +68,10 @@ where
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                match send(item).await {
-                    Ok(()) => {}
-                    Err(PartnerError::Permanent { reason }) => {
-                        tracing::error!(%reason, "dropping an item after a permanent failure");
-                    }
-                    Err(e) => {
+                let Err(e) = send(item).await else { continue };
+                match e.settle("item") {
+                    Settlement::Dropped => {}
+                    Settlement::Suspend(e) | Settlement::Fail(e) => {
                         stop.store(true, Ordering::Relaxed);
                         return Err(e);
                     }

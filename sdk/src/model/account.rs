@@ -40,14 +40,17 @@ impl Account {
     }
 }
 
-/// Setting values registered as confidential (and values of settings named like secrets) are
-/// printed as `<redacted>`, so that an API key never reaches a log.
+/// Setting values are never printed: which settings are confidential is known to the
+/// registration, not to the account. `Debug` lists the setting ids with `<redacted>` values;
+/// a request context's `settings()` prints the values that are not confidential.
 impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         struct Redacted<'a>(&'a BTreeMap<String, String>);
         impl std::fmt::Debug for Redacted<'_> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                crate::partner::fmt_redacted(self.0, f)
+                f.debug_map()
+                    .entries(self.0.keys().map(|id| (id, "<redacted>")))
+                    .finish()
             }
         }
         f.debug_struct("Account")

@@ -7,10 +7,9 @@ mod settings;
 use async_trait::async_trait;
 
 pub use context::{Invocation, RequestContext};
-pub use settings::{Settings, is_confidential};
-pub(crate) use settings::{fmt_redacted, register_confidential};
+pub use settings::Settings;
 
-use crate::error::PartnerError;
+use crate::error::{PartnerError, Settlement};
 use crate::model::{
     ApplicationStateTransitionEvent, AttributionEvent, AudienceMembershipChangeRequest,
     AudienceMembershipChangeResponse, AudienceSubscriptionRequest, AudienceSubscriptionResponse,
@@ -438,23 +437,20 @@ pub async fn process_batch<P: Partner + ?Sized>(
     Ok(EventProcessingResponse::default())
 }
 
-/// Applies the per-item error rules of [`process_batch`]: `Some(response)` ends the walk.
+/// Applies the per-item rules of [`process_batch`]: `Some(response)` ends the walk.
 fn settle(
     outcome: Result<(), PartnerError>,
     what: &str,
 ) -> Result<Option<EventProcessingResponse>, PartnerError> {
-    match outcome {
-        Ok(()) => Ok(None),
-        Err(PartnerError::Permanent { reason }) => {
-            tracing::error!(item = what, %reason, "dropping data after a permanent failure");
-            Ok(None)
-        }
-        Err(PartnerError::SuspendSubscription { reason }) => {
-            tracing::warn!(item = what, %reason, "suspending the subscription");
+    let Err(e) = outcome else { return Ok(None) };
+    match e.settle(what) {
+        Settlement::Dropped => Ok(None),
+        Settlement::Suspend(e) => {
+            tracing::warn!(item = what, error = %e, "suspending the subscription");
             Ok(Some(EventProcessingResponse {
                 suspend_subscription: true,
             }))
         }
-        Err(other) => Err(other),
+        Settlement::Fail(e) => Err(e),
     }
 }

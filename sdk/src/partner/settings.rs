@@ -1,53 +1,19 @@
 //! Typed access to the setting values of a request, with confidential values kept out of logs.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use crate::error::SettingError;
 
-/// Setting ids registered as confidential by any partner in this process; values under these
-/// ids are redacted wherever the SDK formats settings (`Debug` of [`Settings`] and of
-/// [`Account`](crate::model::Account)).
-static CONFIDENTIAL: RwLock<Option<HashSet<String>>> = RwLock::new(None);
+/// Words that mark a setting id as a secret even when the registration does not say so: a
+/// safety net for values that must never reach a log.
+const SECRET_WORDS: [&str; 5] = ["key", "secret", "token", "password", "credential"];
 
-/// Adds confidential setting ids to the redaction list.
-pub(crate) fn register_confidential(ids: impl IntoIterator<Item = String>) {
-    let mut guard = CONFIDENTIAL.write().unwrap_or_else(|e| e.into_inner());
-    guard.get_or_insert_with(HashSet::new).extend(ids);
-}
-
-/// Whether the value of setting `id` must never be logged: registered as confidential, or
-/// named like a secret (`...key`, `...secret`, `...token`, `...password`) as a safety net.
-pub fn is_confidential(id: &str) -> bool {
-    let registered = CONFIDENTIAL
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .as_ref()
-        .is_some_and(|set| set.contains(id));
-    if registered {
-        return true;
-    }
+/// Whether a setting id is named like a secret (`apiKey`, `clientSecret`, `authToken`, ...).
+fn named_like_secret(id: &str) -> bool {
     let lower = id.to_ascii_lowercase();
-    ["key", "secret", "token", "password", "credential"]
-        .iter()
-        .any(|w| lower.contains(w))
-}
-
-/// Formats a settings map with confidential values replaced by `<redacted>`.
-pub(crate) fn fmt_redacted(
-    map: &BTreeMap<String, String>,
-    f: &mut fmt::Formatter<'_>,
-) -> fmt::Result {
-    let mut m = f.debug_map();
-    for (k, v) in map {
-        if is_confidential(k) {
-            m.entry(k, &"<redacted>");
-        } else {
-            m.entry(k, v);
-        }
-    }
-    m.finish()
+    SECRET_WORDS.iter().any(|w| lower.contains(w))
 }
 
 /// Setting values of a request (all strings on the wire), with typed accessors.
@@ -66,14 +32,29 @@ pub(crate) fn fmt_redacted(
 /// );
 /// # Ok::<(), mparticle_firehose::SettingError>(())
 /// ```
+///
+/// `Debug` prints `<redacted>` for the values of settings the registration marks confidential,
+/// and of settings named like secrets (`...key`, `...secret`, `...token`, `...password`,
+/// `...credential`), so that logging the settings never leaks an API key. The confidential ids
+/// belong to the [`Dispatcher`](crate::Dispatcher) that serves the request: two dispatchers in
+/// one process keep their own.
 #[derive(Clone, Default, PartialEq)]
 pub struct Settings {
     values: Arc<BTreeMap<String, String>>,
+    confidential: Arc<BTreeSet<String>>,
 }
 
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_redacted(&self.values, f)
+        let mut map = f.debug_map();
+        for (id, value) in self.values.iter() {
+            if self.is_confidential(id) {
+                map.entry(id, &"<redacted>");
+            } else {
+                map.entry(id, value);
+            }
+        }
+        map.finish()
     }
 }
 
@@ -88,11 +69,50 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Settings {
 }
 
 impl Settings {
-    /// Settings from a map of values.
+    /// Settings from a map of values. Only ids named like secrets are treated as confidential;
+    /// see [`with_confidential`](Self::with_confidential).
     pub fn new(values: BTreeMap<String, String>) -> Self {
         Self {
             values: Arc::new(values),
+            confidential: Arc::default(),
         }
+    }
+
+    /// Marks more setting ids as confidential (the dispatcher passes those its registration
+    /// marks confidential).
+    ///
+    /// ```
+    /// use mparticle_firehose::partner::Settings;
+    ///
+    /// let settings = Settings::from_iter([("clientRef", "c-123"), ("region", "eu")])
+    ///     .with_confidential(["clientRef"]);
+    /// assert_eq!(format!("{settings:?}"), r#"{"clientRef": "<redacted>", "region": "eu"}"#);
+    /// assert!(settings.is_confidential("clientRef") && settings.is_confidential("apiKey"));
+    /// ```
+    pub fn with_confidential<I>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        Arc::make_mut(&mut self.confidential).extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Settings sharing an already built set of confidential ids.
+    pub(crate) fn with_confidential_set(
+        values: BTreeMap<String, String>,
+        confidential: Arc<BTreeSet<String>>,
+    ) -> Self {
+        Self {
+            values: Arc::new(values),
+            confidential,
+        }
+    }
+
+    /// Whether the value of setting `id` must never be logged: marked confidential, or named
+    /// like a secret as a safety net.
+    pub fn is_confidential(&self, id: &str) -> bool {
+        self.confidential.contains(id) || named_like_secret(id)
     }
 
     /// The raw value, if present and not empty.
@@ -117,7 +137,7 @@ impl Settings {
         SettingError::Invalid {
             id: id.to_owned(),
             expected,
-            value: if is_confidential(id) {
+            value: if self.is_confidential(id) {
                 "<redacted>".to_owned()
             } else {
                 format!("{value:?}")
