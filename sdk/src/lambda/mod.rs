@@ -1,12 +1,14 @@
 //! Running a [`Partner`] on AWS Lambda, over `lambda_runtime`.
 
-use std::task::{Context, Poll};
+mod payload;
+mod shape;
 
-use bytes::Bytes;
-use lambda_runtime::{LambdaEvent, LambdaInvocation, Runtime, service_fn};
+use lambda_runtime::{LambdaEvent, Runtime, service_fn};
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
-use tokio::task::futures::TaskLocalFuture;
+
+use payload::PayloadLayer;
+pub use shape::Shape;
 
 use crate::dispatch::Dispatcher;
 use crate::error::{ErrorType, FunctionError};
@@ -15,11 +17,6 @@ use crate::partner::{Invocation, Partner};
 /// What can stop [`run`]: an invalid registration, a missing Lambda environment, or a failure
 /// of the runtime loop.
 pub type Error = lambda_runtime::Error;
-
-tokio::task_local! {
-    /// The invocation's payload, exactly as Lambda delivered it.
-    static PAYLOAD: Bytes;
-}
 
 /// Runs the partner as a Lambda function: sets up logging, validates the registration (an
 /// invalid one fails the function at init, naming every violation), then serves invocations
@@ -109,9 +106,17 @@ pub async fn serve<P: Partner>(dispatcher: Dispatcher<P>) -> Result<(), Error> {
     let handler = service_fn(move |event: LambdaEvent<IgnoredAny>| {
         let dispatcher = dispatcher.clone();
         async move {
-            let payload = PAYLOAD.try_with(Bytes::clone).unwrap_or_default();
+            let payload = payload::current();
             let invocation = Invocation::from_lambda(&event.context);
-            let bytes = dispatcher.handle(&payload, invocation).await?;
+            let bytes = match Shape::of(&payload) {
+                Shape::Firehose => dispatcher.handle(&payload, invocation).await?,
+                shape => {
+                    return Err(FunctionError::new(
+                        ErrorType::InvalidMessage,
+                        format!("this function does not serve {shape} payloads"),
+                    ));
+                }
+            };
             raw_json(bytes)
         }
     });
@@ -135,27 +140,6 @@ fn runtime_api_address(api: &str) -> (&str, &str) {
     match rest.find('/') {
         Some(slash) => (&rest[..slash], rest[slash..].trim_end_matches('/')),
         None => (rest, ""),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::runtime_api_address;
-
-    #[test]
-    fn runtime_api_addresses_with_and_without_a_path() {
-        assert_eq!(
-            runtime_api_address("127.0.0.1:9001"),
-            ("127.0.0.1:9001", "")
-        );
-        assert_eq!(
-            runtime_api_address("http://127.0.0.1:9000/.rt/example-integration"),
-            ("127.0.0.1:9000", "/.rt/example-integration")
-        );
-        assert_eq!(
-            runtime_api_address("http://[::1]:9000/"),
-            ("[::1]:9000", "")
-        );
     }
 }
 
@@ -194,37 +178,23 @@ pub fn init_tracing() {
     };
 }
 
-/// Moves each invocation's raw payload into a task-local and hands the runtime a trivial
-/// `null` payload, so that the SDK decodes the bytes exactly once, with its own typed errors.
-#[derive(Clone, Copy)]
-struct PayloadLayer;
+#[cfg(test)]
+mod tests {
+    use super::runtime_api_address;
 
-impl<S> tower::Layer<S> for PayloadLayer {
-    type Service = PayloadService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        PayloadService { inner }
-    }
-}
-
-#[derive(Clone)]
-struct PayloadService<S> {
-    inner: S,
-}
-
-impl<S> tower::Service<LambdaInvocation> for PayloadService<S>
-where
-    S: tower::Service<LambdaInvocation>,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = TaskLocalFuture<Bytes, S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut invocation: LambdaInvocation) -> Self::Future {
-        let payload = std::mem::replace(&mut invocation.body, Bytes::from_static(b"null"));
-        PAYLOAD.scope(payload, self.inner.call(invocation))
+    #[test]
+    fn runtime_api_addresses_with_and_without_a_path() {
+        assert_eq!(
+            runtime_api_address("127.0.0.1:9001"),
+            ("127.0.0.1:9001", "")
+        );
+        assert_eq!(
+            runtime_api_address("http://127.0.0.1:9000/.rt/example-integration"),
+            ("127.0.0.1:9000", "/.rt/example-integration")
+        );
+        assert_eq!(
+            runtime_api_address("http://[::1]:9000/"),
+            ("[::1]:9000", "")
+        );
     }
 }
