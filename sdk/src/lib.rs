@@ -59,7 +59,9 @@
 //! mapping), [`partner`] (the trait, the request context, settings), [`lambda`] (the adapter over
 //! `lambda_runtime`), [`http`] and [`flow`] (calling the partner's API under its quotas and the
 //! invocation deadline), and `testing` (cargo feature `testing`: in-process invocation,
-//! message builders, generators, a mock Lambda Runtime API).
+//! message builders, generators, a mock Lambda Runtime API). With the cargo feature `queue`,
+//! the `queue` module answers mParticle as soon as SQS has a message and drains the queue
+//! into the partner from an event source mapping.
 #![warn(missing_docs)]
 
 #[macro_use]
@@ -73,6 +75,8 @@ pub mod http;
 pub mod lambda;
 pub mod model;
 pub mod partner;
+#[cfg(feature = "queue")]
+pub mod queue;
 #[cfg(feature = "testing")]
 pub mod testing;
 

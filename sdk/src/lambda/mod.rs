@@ -1,6 +1,7 @@
 //! Running a [`Partner`] on AWS Lambda, over `lambda_runtime`.
 
 mod payload;
+mod queue;
 mod shape;
 
 use lambda_runtime::{LambdaEvent, Runtime, service_fn};
@@ -103,13 +104,16 @@ pub async fn serve<P: Partner>(dispatcher: Dispatcher<P>) -> Result<(), Error> {
             .into());
         }
     }
+    // Direct or queue mode for Firehose messages, the consumer for SQS events (`queue` feature).
+    let modes = std::sync::Arc::new(queue::Modes::from_env(&dispatcher).await?);
     let handler = service_fn(move |event: LambdaEvent<IgnoredAny>| {
-        let dispatcher = dispatcher.clone();
+        let modes = std::sync::Arc::clone(&modes);
         async move {
             let payload = payload::current();
             let invocation = Invocation::from_lambda(&event.context);
             let bytes = match Shape::of(&payload) {
-                Shape::Firehose => dispatcher.handle(&payload, invocation).await?,
+                Shape::Firehose => modes.firehose(&payload, invocation).await?,
+                Shape::Sqs => modes.sqs(&payload, invocation).await?,
                 shape => {
                     return Err(FunctionError::new(
                         ErrorType::InvalidMessage,
