@@ -407,3 +407,33 @@ async fn a_record_that_must_come_back_without_a_message_id_returns_the_whole_bat
         error.message
     );
 }
+
+#[tokio::test]
+async fn with_a_retry_delay_retry_later_records_are_hidden_longer_on_each_receive() {
+    let mut config = ConsumerConfig::default();
+    config.retry_delay = Some(Duration::from_secs(10));
+    let setup = setup(config);
+    let mut third = record("third-receive", &batch(7, "retry"), ARN, None);
+    third["attributes"]["ApproximateReceiveCount"] = json!("3");
+    let payload = event(vec![
+        record("first-receive", &batch(7, "retry"), ARN, None),
+        third,
+    ]);
+    assert_eq!(
+        failures(&setup, &payload).await,
+        ["first-receive", "third-receive"]
+    );
+    let timeouts: Vec<_> = setup
+        .queue
+        .visibility_changes()
+        .into_iter()
+        .map(|(_, c)| (c.receipt_handle, c.timeout.as_secs()))
+        .collect();
+    assert_eq!(
+        timeouts,
+        [
+            ("handle-first-receive".to_owned(), 10),
+            ("handle-third-receive".to_owned(), 40)
+        ]
+    );
+}

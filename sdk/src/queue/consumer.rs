@@ -37,6 +37,42 @@ pub struct ConsumerConfig {
     pub backoff_threshold: Duration,
     /// The time an SQS event may take when the invocation deadline is unknown (default 25 s).
     pub default_budget: Duration,
+    /// How long to hide a record that comes back without a delay from the partner (retry
+    /// later, or out of time) on its first receive; doubled on each later receive
+    /// (`ApproximateReceiveCount`), at most 15 minutes, so that a long outage costs a few
+    /// receives. `None` (the default): the queue's visibility timeout applies.
+    pub retry_delay: Option<Duration>,
+}
+
+/// The longest [`ConsumerConfig::retry_delay`] grows to.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(15 * 60);
+
+impl ConsumerConfig {
+    /// The visibility timeout for a record received `receive_count` times that comes back
+    /// without a delay from the partner (see [`retry_delay`](Self::retry_delay)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mparticle_firehose::queue::ConsumerConfig;
+    ///
+    /// let mut config = ConsumerConfig::default();
+    /// assert_eq!(config.retry_visibility(3), None);
+    /// config.retry_delay = Some(Duration::from_secs(30));
+    /// assert_eq!(config.retry_visibility(1), Some(Duration::from_secs(30)));
+    /// assert_eq!(config.retry_visibility(3), Some(Duration::from_secs(120)));
+    /// assert_eq!(config.retry_visibility(40), Some(Duration::from_secs(900)));
+    /// ```
+    pub fn retry_visibility(&self, receive_count: u32) -> Option<Duration> {
+        let base = self.retry_delay?;
+        let factor = 1u32
+            .checked_shl(receive_count.saturating_sub(1).min(31))
+            .unwrap_or(u32::MAX);
+        Some(
+            base.checked_mul(factor)
+                .unwrap_or(MAX_RETRY_DELAY)
+                .min(MAX_RETRY_DELAY),
+        )
+    }
 }
 
 impl Default for ConsumerConfig {
@@ -47,6 +83,7 @@ impl Default for ConsumerConfig {
             min_record_time: Duration::from_millis(200),
             backoff_threshold: Duration::from_secs(5),
             default_budget: Duration::from_secs(25),
+            retry_delay: None,
         }
     }
 }
@@ -376,9 +413,18 @@ impl<P: Partner> Consumer<P> {
                 false,
             );
         }
+        let receive_count = record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(1);
+        let retry_visibility = self.config.retry_visibility(receive_count);
         let left = cutoff.saturating_duration_since(Instant::now());
         if left < self.config.min_record_time {
-            return (RecordOutcome::returned(ReturnReason::Deadline, None), false);
+            return (
+                RecordOutcome::returned(ReturnReason::Deadline, retry_visibility),
+                false,
+            );
         }
         let record_invocation = Invocation {
             request_id: format!("{}/{message_id}", invocation.request_id),
@@ -393,7 +439,7 @@ impl<P: Partner> Consumer<P> {
         {
             Err(_) => {
                 tracing::warn!(message_id, "the record did not finish before the deadline");
-                RecordOutcome::returned(ReturnReason::Deadline, None)
+                RecordOutcome::returned(ReturnReason::Deadline, retry_visibility)
             }
             Ok(Ok(response)) if suspends(&response) => {
                 tracing::error!(
@@ -416,7 +462,10 @@ impl<P: Partner> Consumer<P> {
                     );
                     self.memory.remember(&key, wait);
                 }
-                RecordOutcome::returned(ReturnReason::RetryLater, e.retry_after)
+                RecordOutcome::returned(
+                    ReturnReason::RetryLater,
+                    e.retry_after.or(retry_visibility),
+                )
             }
             Ok(Err(_)) => RecordOutcome::returned(ReturnReason::Rejected, None),
         };

@@ -22,6 +22,7 @@
 //! | `FIREHOSE_QUEUE_MAX_MESSAGE_BYTES` | the queue's `MaximumMessageSize` (1,024 to 1,048,576); larger messages are split | 1,048,576 |
 //! | `FIREHOSE_QUEUE_CONCURRENCY` | records of one SQS event served at once (1 to 100) | 8 |
 //! | `FIREHOSE_QUEUE_HEADROOM_MS` | time kept before the invocation deadline for the answer and the visibility changes | 1000 |
+//! | `FIREHOSE_QUEUE_RETRY_DELAY_SECONDS` | hide a record that comes back without a partner `Retry-After` this long, doubled per receive (at most 15 min); unset: the queue's visibility timeout | unset |
 //! | `AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL` | a local SQS endpoint (tests) | AWS |
 //!
 //! A FIFO queue (a URL ending in `.fifo`) gets one message group per user (the `mpid`, else
@@ -261,6 +262,9 @@ impl QueueConfig {
         }
         if let Some(ms) = number("FIREHOSE_QUEUE_HEADROOM_MS", 0..=60_000)? {
             config.consumer.headroom = Duration::from_millis(ms);
+        }
+        if let Some(secs) = number("FIREHOSE_QUEUE_RETRY_DELAY_SECONDS", 1..=900)? {
+            config.consumer.retry_delay = Some(Duration::from_secs(secs));
         }
         config.endpoint_url = value("AWS_ENDPOINT_URL_SQS").or_else(|| value("AWS_ENDPOINT_URL"));
         Ok(config)
