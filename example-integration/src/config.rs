@@ -27,6 +27,10 @@ pub struct Config {
     pub max_request_bytes: usize,
     /// Most user ids in one list membership call.
     pub max_members_per_request: usize,
+    /// The longest one wait inside an invocation (a rate-limit permit, a `Retry-After`); longer
+    /// waits fail fast as retry-later. In queue mode nobody waits on the consumer, so it may
+    /// wait longer than mParticle would.
+    pub max_wait: Duration,
 }
 
 /// The configuration in the environment is unusable.
@@ -46,6 +50,7 @@ impl Config {
             max_events_per_request: 500,
             max_request_bytes: 1 << 20,
             max_members_per_request: 1_000,
+            max_wait: Duration::from_secs(5),
         }
     }
 
@@ -58,6 +63,7 @@ impl Config {
     /// | `PARTNER_QUOTA_PER_SECOND` | Acme's global quota, to derive the above | 5000 |
     /// | `FUNCTION_RESERVED_CONCURRENCY` | the function's reserved concurrency, to derive the above | 100 |
     /// | `PARTNER_TIMEOUT_MS` | the longest one Acme call may take | 2000 |
+    /// | `PARTNER_MAX_WAIT_MS` | the longest one wait inside an invocation (queue mode: longer) | 5000 |
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -93,6 +99,7 @@ impl Config {
         config.rate_limit_per_second = u32::try_from(per_environment)
             .map_err(|_| ConfigError("the rate limit is too large".to_owned()))?;
         config.request_timeout = Duration::from_millis(number("PARTNER_TIMEOUT_MS", 2_000)?);
+        config.max_wait = Duration::from_millis(number("PARTNER_MAX_WAIT_MS", 5_000)?);
         Ok(config)
     }
 }

@@ -56,6 +56,7 @@ impl ExampleIntegration {
             .request_timeout(config.request_timeout)
             .connect_timeout(Duration::from_secs(1))
             .max_attempts(config.max_attempts)
+            .max_wait(config.max_wait)
             .rate_limit(limit)
             .key_by(KeyBy::Setting(API_KEY_SETTING.to_owned()))
             .gzip(true)
@@ -116,6 +117,13 @@ impl ExampleIntegration {
 
 #[async_trait]
 impl Partner for ExampleIntegration {
+    fn backing_off(&self, ctx: &RequestContext) -> Option<Duration> {
+        // Acme's 429s are remembered per API key by the client: the queue consumer asks.
+        self.api
+            .backoff_memory()
+            .blocked_for(&self.api.key_for(ctx))
+    }
+
     fn registration(&self) -> ModuleRegistrationResponse {
         let api_key = || {
             Setting::text(API_KEY_SETTING, "Acme API key")

@@ -132,11 +132,8 @@ impl<P: Partner> Dispatcher<P> {
         result
     }
 
-    async fn route(
-        &self,
-        message: Message,
-        invocation: Invocation,
-    ) -> Result<Message, FunctionError> {
+    /// The request context the hooks get for `message` in `invocation`.
+    pub(crate) fn context(&self, message: &Message, invocation: Invocation) -> RequestContext {
         let account = match &message.body {
             MessageBody::EventProcessingRequest(r) => r.account.as_ref(),
             MessageBody::AudienceSubscriptionRequest(r) => r.account.as_ref(),
@@ -144,23 +141,31 @@ impl<P: Partner> Dispatcher<P> {
             MessageBody::DsrProcessingRequest(r) => r.account.as_ref(),
             _ => None,
         };
-        let span = tracing::Span::current();
-        if let Some(account) = account {
-            span.record("account_id", account.account_id);
-        }
         let settings = Settings::with_confidential_set(
             account
                 .map(|a| a.account_settings.clone())
                 .unwrap_or_default(),
             Arc::clone(&self.confidential),
         );
-        let ctx = RequestContext::new(
+        RequestContext::new(
             invocation,
             message.message_type(),
             message.envelope.id,
             account.map(|a| a.account_id),
             settings,
-        );
+        )
+    }
+
+    async fn route(
+        &self,
+        message: Message,
+        invocation: Invocation,
+    ) -> Result<Message, FunctionError> {
+        let ctx = self.context(&message, invocation);
+        if let Some(account_id) = ctx.account_id() {
+            tracing::Span::current().record("account_id", account_id);
+        }
+        let span = tracing::Span::current();
         let partner = &*self.partner;
         let body: MessageBody = match &message.body {
             MessageBody::ModuleRegistrationRequest(_) => (*self.registration).clone().into(),

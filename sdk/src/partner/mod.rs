@@ -67,6 +67,16 @@ pub trait Partner: Send + Sync + 'static {
     /// registration probe.
     fn registration(&self) -> ModuleRegistrationResponse;
 
+    /// How much longer the partner asked this execution environment not to call it for the
+    /// request `ctx` describes (a `429` with `Retry-After` it remembers), if it did. The queue
+    /// consumer returns such records at once, hidden for that long, without calling any hook.
+    /// Default: `None`. With [`PartnerApi`](crate::http::PartnerApi):
+    /// `self.api.backoff_memory().blocked_for(&self.api.key_for(ctx))`.
+    fn backing_off(&self, ctx: &RequestContext) -> Option<std::time::Duration> {
+        let _ = ctx;
+        None
+    }
+
     /// Handles an event batch. Default: [`process_batch`] (notifications, then each event to
     /// its hook). Batches without events are answered by the SDK and never reach this hook,
     /// unless the registration allows eventless batches (`allow_eventless_batches`).

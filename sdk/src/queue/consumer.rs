@@ -30,11 +30,17 @@ pub struct ConsumerConfig {
     /// A record is not started with less time than this left (default 200 ms): it comes back
     /// instead.
     pub min_record_time: Duration,
-    /// A partner's `Retry-After` at least this long is remembered for the record's account
-    /// (default 5 s, the longest wait an invocation makes itself): later records of that
-    /// account come back at once, without calling the partner, until it ends. Shorter waits
-    /// only hide the failed record for that long.
+    /// A partner back-off at least this long ([`Partner::backing_off`]) makes the records it
+    /// concerns come back at once, hidden until it ends, without calling any hook (default 5 s,
+    /// the longest a partner client waits inside an invocation); shorter ones are waited out
+    /// by the partner's client.
     pub backoff_threshold: Duration,
+    /// For partners that do not report back-offs ([`Partner::backing_off`]): a retry-later
+    /// failure whose `retry_after` is at least this long is remembered for the record's
+    /// account, and the account's later records come back at once until it ends (default
+    /// 30 s: long enough not to mistake the wait for a permit of the environment's own rate
+    /// limiter for a partner's request).
+    pub learned_backoff_threshold: Duration,
     /// The time an SQS event may take when the invocation deadline is unknown (default 25 s).
     pub default_budget: Duration,
     /// How long to hide a record that comes back without a delay from the partner (retry
@@ -82,6 +88,7 @@ impl Default for ConsumerConfig {
             headroom: Duration::from_secs(1),
             min_record_time: Duration::from_millis(200),
             backoff_threshold: Duration::from_secs(5),
+            learned_backoff_threshold: Duration::from_secs(30),
             default_budget: Duration::from_secs(25),
             retry_delay: None,
         }
@@ -180,11 +187,12 @@ pub struct Consumed {
 ///   dead-letter queue); permanent partner rejections are acknowledged and logged.
 /// * FIFO queues: the records of one message group are served in order, and a record that comes
 ///   back holds back the later records of its group, and only of its group.
-/// * Back-off: a partner `Retry-After` of at least
-///   [`backoff_threshold`](ConsumerConfig::backoff_threshold) is remembered per account; until
-///   it ends, that account's records come back at once without calling the partner, hidden
-///   (`ChangeMessageVisibility`) for the time the partner asked, so that a long outage costs a
-///   few receives, not `maxReceiveCount`.
+/// * Back-off: while the partner asked this environment to back off
+///   ([`Partner::backing_off`], at least
+///   [`backoff_threshold`](ConsumerConfig::backoff_threshold)), or after a retry-later
+///   failure with a long `retry_after` (remembered per account), the records concerned come
+///   back at once without calling the partner, hidden (`ChangeMessageVisibility`) for the time
+///   the partner asked, so that a long outage costs a few receives, not `maxReceiveCount`.
 /// * Deadline: records not started (or not finished) in time come back instead of timing out
 ///   the whole batch.
 /// * At most [`concurrency`](ConsumerConfig::concurrency) records at once.
@@ -401,8 +409,18 @@ impl<P: Partner> Consumer<P> {
                 );
             }
         };
+        let record_invocation = Invocation {
+            request_id: format!("{}/{message_id}", invocation.request_id),
+            deadline: Some(cutoff),
+            invoked_function_arn: invocation.invoked_function_arn.clone(),
+        };
         let key = partner_key(&message);
-        if let Some(wait) = self.memory.blocked_for(&key) {
+        let reported = self
+            .dispatcher
+            .partner()
+            .backing_off(&self.dispatcher.context(&message, record_invocation.clone()))
+            .filter(|wait| *wait >= self.config.backoff_threshold);
+        if let Some(wait) = reported.or_else(|| self.memory.blocked_for(&key)) {
             tracing::debug!(
                 message_id,
                 ?wait,
@@ -426,11 +444,6 @@ impl<P: Partner> Consumer<P> {
                 false,
             );
         }
-        let record_invocation = Invocation {
-            request_id: format!("{}/{message_id}", invocation.request_id),
-            deadline: Some(cutoff),
-            invoked_function_arn: invocation.invoked_function_arn.clone(),
-        };
         let outcome = match tokio::time::timeout(
             left,
             self.dispatcher.dispatch(message, record_invocation),
@@ -452,7 +465,7 @@ impl<P: Partner> Consumer<P> {
             Ok(Ok(_)) => RecordOutcome::Acknowledged,
             Ok(Err(e)) if e.is_retryable() => {
                 if let Some(wait) = e.retry_after
-                    && wait >= self.config.backoff_threshold
+                    && wait >= self.config.learned_backoff_threshold
                 {
                     tracing::warn!(
                         message_id,
