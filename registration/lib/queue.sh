@@ -12,10 +12,12 @@ sqs_cmd=(aws sqs "${region_args[@]}")
 if [[ -n "$sqs_endpoint" ]]; then sqs_cmd=(aws --endpoint-url "$sqs_endpoint" sqs "${region_args[@]}"); fi
 lambda_cmd=(aws lambda "${region_args[@]}")
 
-# The function environment of queue mode, as KEY=VALUE lines: queue_env QUEUE_URL.
+# The function environment of queue mode, as KEY=VALUE lines: queue_env QUEUE_URL. Nobody waits
+# on the consumer, so its partner client may wait up to 20 s for a rate-limit permit.
 queue_env() {
     printf '%s\n' "FIREHOSE_QUEUE_URL=$1" "FIREHOSE_QUEUE_MAX_MESSAGE_BYTES=$max_message_bytes" \
-        "PARTNER_QUOTA_PER_SECOND=$partner_quota" "FUNCTION_RESERVED_CONCURRENCY=$max_concurrency"
+        "PARTNER_QUOTA_PER_SECOND=$partner_quota" "FUNCTION_RESERVED_CONCURRENCY=$max_concurrency" \
+        "PARTNER_MAX_WAIT_MS=20000"
     if [[ -n "$retry_delay" ]]; then printf '%s\n' "FIREHOSE_QUEUE_RETRY_DELAY_SECONDS=$retry_delay"; fi
 }
 

@@ -295,6 +295,33 @@ fifo_ok() {
 }
 check "a .fifo queue gets a FIFO dead-letter queue and its own mapping" fifo_ok
 
+# ---------------------------------------------------------------- simulate against moto
+
+# The same build as `cargo test --workspace --all-features` (scripts/test.sh runs it first).
+if (cd "$ROOT" && timeout 1200 cargo build -q --workspace --all-features --bin firehose) >"$TMP/build.log" 2>&1; then
+    FIREHOSE="$ROOT/target/debug/firehose"
+    queues_before="$(sqs list-queues --query 'length(QueueUrls)' --output text)"
+    run "$FIREHOSE" simulate --mode queue --sqs-endpoint "$AWS_ENDPOINT_URL" --batches 24 --quota 12 \
+        --consumers 3 --fault-rate 0.1 --timeout 10s --seed 3 --json
+    summary_ok() {
+        [[ $RC -eq 0 ]] && python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["mode"] == "queue" and s["queue"].startswith("SQS API at "), s["queue"]
+assert s["events_sent"] > 0 and s["events_accepted"] == s["events_sent"], s
+assert s["lost"] == 0 and s["memberships_lost"] == 0 and s["lost_messages"] == 0, s
+assert s["dead_lettered"] == 0 and s["left_in_queue"] == 0, s
+assert s["enqueued_messages"] >= s["messages"] and s["records_received"] >= s["enqueued_messages"], s
+' "$OUT"
+    }
+    check "simulate --mode queue --sqs-endpoint drains through moto and loses nothing" summary_ok
+    check "it created its queue and dead-letter queue on moto" eval \
+        '[[ "$(sqs list-queues --queue-name-prefix firehose-sim- --query "length(QueueUrls)" --output text)" == 2 &&
+            "$(sqs list-queues --query "length(QueueUrls)" --output text)" == $((queues_before + 2)) ]]'
+else
+    not_ok "the firehose binary builds" "$(tail -20 "$TMP/build.log")"
+fi
+
 # ---------------------------------------------------------------- missing function
 
 run "$DEPLOY" --skip-deploy --function-name no-such-function --queue other-events

@@ -18,8 +18,10 @@
 //! 5. compares what the stub accepted with what it should have received, and measures the
 //!    SDK's overhead in a calibration pass.
 
+mod queue;
 mod report;
 mod sender;
+mod sqs;
 mod stub;
 mod target;
 mod traffic;
@@ -48,6 +50,8 @@ use traffic::{Filter, Shape, Traffic};
 /// The stub's port with `--invoke-url` when `--stub-port` is not given: the `PARTNER_API_URL`
 /// of the example integration's `cargo lambda` metadata.
 const INVOKE_STUB_PORT: u16 = 8787;
+/// The function timeout of --mode direct when --timeout is not given.
+const DIRECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Messages of the calibration pass that measures the SDK's overhead.
 const CALIBRATION_MESSAGES: usize = 60;
 /// Verification requests of the calibration pass.
@@ -78,9 +82,11 @@ pub struct Args {
     /// is throttled.
     #[arg(long, value_name = "PER_SECOND")]
     rate: Option<f64>,
-    /// The function timeout: each invocation's deadline (`3`, `2.5s`, `800ms`).
-    #[arg(long, default_value = "3s", value_parser = parse_duration)]
-    timeout: Duration,
+    /// The function timeout: each invocation's deadline (`3`, `2.5s`, `800ms`; default 3 s,
+    /// and 30 s with --mode queue, where the producer answers at once and only the consumer
+    /// needs the time).
+    #[arg(long, value_parser = parse_duration)]
+    timeout: Option<Duration>,
     /// Retries of a failed invocation before its message counts as lost.
     #[arg(long, default_value_t = 10)]
     max_retries: u32,
@@ -127,6 +133,9 @@ pub struct Args {
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
+    /// --mode and the queue mode's options.
+    #[command(flatten)]
+    queue: queue::QueueArgs,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -167,7 +176,13 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     let json = args.json;
-    match runtime.block_on(simulate(args)) {
+    let outcome = match args.queue.mode {
+        queue::Mode::Direct => runtime
+            .block_on(simulate(args))
+            .map(queue::ModeSummary::direct),
+        queue::Mode::Queue => runtime.block_on(queue::simulate(&args)),
+    };
+    match outcome {
         Ok(summary) => {
             let printed = if json {
                 summary.print_json()
@@ -178,7 +193,7 @@ pub fn run(args: Args) -> ExitCode {
                 eprintln!("error: cannot print the summary: {e}");
                 return ExitCode::from(2);
             }
-            if summary.ok {
+            if summary.ok() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
@@ -470,6 +485,7 @@ async fn timed(
 }
 
 async fn simulate(args: Args) -> Result<Summary, String> {
+    let timeout = args.timeout.unwrap_or(DIRECT_TIMEOUT);
     let faults = fault_rates(&args)?;
     if let Some(rate) = args.rate
         && !(rate > 0.0 && rate.is_finite())
@@ -486,7 +502,7 @@ async fn simulate(args: Args) -> Result<Summary, String> {
         StubConfig {
             quota_per_second: Some(args.quota),
             faults,
-            slow_delay: args.slow.unwrap_or(args.timeout),
+            slow_delay: args.slow.unwrap_or(timeout),
             api_key: api_key.clone(),
             region: traffic::REGION.to_owned(),
             seed: args.seed,
@@ -523,7 +539,7 @@ async fn simulate(args: Args) -> Result<Summary, String> {
         max_retries: args.max_retries,
         backoff_base: Duration::from_millis(args.backoff_base_ms),
         backoff_cap: Duration::from_millis(args.backoff_cap_ms),
-        timeout: args.timeout,
+        timeout,
         open_loop: args.rate.is_some(),
     });
     let stats = Arc::new(Stats::default());
@@ -549,10 +565,10 @@ async fn simulate(args: Args) -> Result<Summary, String> {
 
     let overhead = match &args.invoke_url {
         None if filter.takes_events() => {
-            Some(calibrate(&api_key, args.seed, &shape, filter, args.timeout).await?)
+            Some(calibrate(&api_key, args.seed, &shape, filter, timeout).await?)
         }
         None => None,
-        Some(url) => Some(time_remote_verifications(url, &api_key, args.timeout).await?),
+        Some(url) => Some(time_remote_verifications(url, &api_key, timeout).await?),
     };
 
     Ok(Summary::new(report::Inputs {

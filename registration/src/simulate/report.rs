@@ -298,13 +298,6 @@ impl Summary {
         }
     }
 
-    /// Prints the summary as one JSON object on standard output.
-    pub fn print_json(&self) -> std::io::Result<()> {
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer(&mut out, self)?;
-        writeln!(out)
-    }
-
     /// Prints the summary as a table on standard output.
     pub fn print_table(&self) -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
