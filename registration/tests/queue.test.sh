@@ -192,8 +192,8 @@ check "the refusals created no queue" eval '[[ -z "$(sqs list-queues --query Que
 run "$DEPLOY" --dry-run --queue acme-events --partner-quota 100 --consumer-rate 4 --batch-size 5
 dry_run_ok() {
     [[ $RC -eq 0 ]] &&
-        grep -qE '^aws (--endpoint-url [^ ]+ )?sqs create-queue --queue-name acme-events-dlq ' <<<"$OUT" &&
-        grep -qE '^aws (--endpoint-url [^ ]+ )?sqs create-queue --queue-name acme-events --attributes .*RedrivePolicy' <<<"$OUT" &&
+        grep -qE '^aws (--endpoint-url [^ ]+ )?sqs( --region [^ ]+)? create-queue --queue-name acme-events-dlq ' <<<"$OUT" &&
+        grep -qE '^aws (--endpoint-url [^ ]+ )?sqs( --region [^ ]+)? create-queue --queue-name acme-events --attributes .*RedrivePolicy' <<<"$OUT" &&
         grep -qE '^cargo lambda deploy .*--env-var FIREHOSE_QUEUE_URL=' <<<"$OUT" &&
         grep -qE '^aws lambda( --region [^ ]+)? create-event-source-mapping .*--batch-size 5 --function-response-types ReportBatchItemFailures --scaling-config MaximumConcurrency=25' <<<"$OUT"
 }
