@@ -135,7 +135,7 @@ pub struct Args {
     json: bool,
     /// --mode and the queue mode's options.
     #[command(flatten)]
-    queue: queue::QueueArgs,
+    queue: Box<queue::QueueArgs>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -785,7 +785,7 @@ pub async fn simulate(args: &Args) -> Result<ModeSummary, String> {
     let mapping = Arc::new(Mapping {
         batch_size: batch_size as usize,
         window: Duration::from_millis(q.batch_window_ms),
-        timeout: timeout,
+        timeout,
         poll_wait: if q.sqs_endpoint.is_some() {
             Duration::from_secs(1)
         } else {
@@ -821,7 +821,7 @@ pub async fn simulate(args: &Args) -> Result<ModeSummary, String> {
         max_retries: args.max_retries,
         backoff_base: Duration::from_millis(args.backoff_base_ms),
         backoff_cap: Duration::from_millis(args.backoff_cap_ms),
-        timeout: timeout,
+        timeout,
         open_loop: args.rate.is_some(),
     });
     let stats = Arc::new(Stats::default());

@@ -8,7 +8,7 @@
 //!   answer afterwards;
 //! * **producer** (`FIREHOSE_QUEUE_URL` set): the registration probe, audience subscription
 //!   changes and verification requests are answered directly, as before; event batches,
-//!   audience membership changes and data-subject requests are decoded, [split](split) when
+//!   audience membership changes and data-subject requests are decoded, [`split`] when
 //!   larger than the queue takes, and sent to the queue ([`Producer`]). mParticle gets the
 //!   normal success response as soon as SQS accepted the message, and `Firehose.RetryLater` when
 //!   it did not, so nothing is lost;
