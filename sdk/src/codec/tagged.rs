@@ -249,7 +249,12 @@ pub(crate) fn decode_map<'de, T: Tagged, A: MapAccess<'de>>(mut map: A) -> Resul
     }
     text.push('}');
     let mut d = serde_json::Deserializer::from_str(&text);
-    let value = serde_path_to_error::deserialize(&mut d).map_err(|e| {
+    let value = if super::isolate::active() {
+        serde_path_to_error::deserialize(super::isolate::Recording::new(&mut d))
+    } else {
+        serde_path_to_error::deserialize(&mut d)
+    };
+    let value = value.map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let (kind, sub, reason) = super::error::classify(&inner);
@@ -483,8 +488,12 @@ pub(crate) fn header_from_raw<H: Header>(
         }
     }
     let mut d = serde_json::Deserializer::from_str(raw.raw_json());
-    d.deserialize_map(V::<H>(std::marker::PhantomData))
-        .map_err(|e| {
+    let header = if super::isolate::active() {
+        super::isolate::Recording::new(&mut d).deserialize_map(V::<H>(std::marker::PhantomData))
+    } else {
+        d.deserialize_map(V::<H>(std::marker::PhantomData))
+    };
+    header.map_err(|e| {
             let (kind, _, reason) = super::error::classify(&e);
             (kind, reason)
         })
