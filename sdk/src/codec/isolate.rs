@@ -565,7 +565,6 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for RecMap<A> {
     }
 }
 
-
 /// the path in isolating mode.
 
 #[cfg(test)]
@@ -661,7 +660,13 @@ mod tests {
         let out = isolating(r#"{"items":[{"n":"secret@example.com"}]}"#).unwrap();
         let text = format!("{:?}", out.items.1[0]);
         assert!(!text.contains("secret"), "{text}");
-        assert!(text.contains("$.items[0]") && text.contains("WrongType"), "{text}");
-        assert_eq!(serde_json::to_string(&out.items.1[0]).unwrap(), r#"{"n":"secret@example.com"}"#);
+        assert!(
+            text.contains("$.items[0]") && text.contains("WrongType"),
+            "{text}"
+        );
+        assert_eq!(
+            serde_json::to_string(&out.items.1[0]).unwrap(),
+            r#"{"n":"secret@example.com"}"#
+        );
     }
 }

@@ -494,7 +494,7 @@ pub(crate) fn header_from_raw<H: Header>(
         d.deserialize_map(V::<H>(std::marker::PhantomData))
     };
     header.map_err(|e| {
-            let (kind, _, reason) = super::error::classify(&e);
-            (kind, reason)
-        })
+        let (kind, _, reason) = super::error::classify(&e);
+        (kind, reason)
+    })
 }

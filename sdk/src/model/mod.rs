@@ -17,15 +17,18 @@ mod account;
 mod audience;
 mod builders;
 mod consent;
+mod decimal;
 mod dsr;
 pub(crate) mod enums;
 mod event;
 mod identity;
+mod list;
 mod message;
 mod registration;
 mod runtime;
 mod validation;
 
+pub use crate::codec::InvalidElement;
 pub use crate::codec::tagged::Unrecognized;
 pub use account::Account;
 pub use audience::{
@@ -37,6 +40,7 @@ pub use consent::{
     CcpaConsent, CcpaConsentStateNotification, Consent, ConsentState, DEFAULT_CCPA_PURPOSE,
     GdprConsent, GdprConsentStateNotification, SystemNotification,
 };
+pub use decimal::{Decimal, DecimalRangeError, ParseDecimalError};
 pub use dsr::{DsrProcessingRequest, DsrProcessingResponse, OpenDsrIdentity, SubmittedTime};
 pub use enums::*;
 pub use event::*;
@@ -44,6 +48,7 @@ pub use identity::{
     DeviceIdentity, DeviceIdentityPermission, Identity, IdentityKind, IdentityPermission,
     PartnerIdentity, PartnerIdentityPermission, UserIdentity, UserIdentityPermission,
 };
+pub use list::{List, ListElements};
 pub use message::{Envelope, Message, MessageBody};
 pub use registration::*;
 pub use runtime::*;
