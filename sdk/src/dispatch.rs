@@ -86,6 +86,7 @@ impl<P: Partner> Dispatcher<P> {
             message_id = field::Empty,
             account_id = field::Empty,
             event_count = field::Empty,
+            invalid_elements = field::Empty,
         );
         async {
             let message = Message::decode_request(payload).inspect_err(|e| {
@@ -162,6 +163,11 @@ impl<P: Partner> Dispatcher<P> {
             settings,
         );
         let partner = &*self.partner;
+        if !message.body.is_response()
+            && let Some(answer) = self.screen_invalid(&ctx, &message).await?
+        {
+            return Ok(Message::new(answer));
+        }
         let body: MessageBody = match &message.body {
             MessageBody::ModuleRegistrationRequest(_) => (*self.registration).clone().into(),
             MessageBody::EventProcessingRequest(batch) => {
@@ -221,6 +227,49 @@ impl<P: Partner> Dispatcher<P> {
             }
         };
         Ok(Message::new(body))
+    }
+}
+
+impl<P: Partner> Dispatcher<P> {
+    /// Hands each invalid list element of a request to the partner, before the message's own
+    /// hook. `Some(answer)` ends the message there (the partner asked to suspend).
+    async fn screen_invalid(
+        &self,
+        ctx: &RequestContext,
+        message: &Message,
+    ) -> Result<Option<MessageBody>, FunctionError> {
+        let invalid = message.invalid_elements();
+        if invalid.is_empty() {
+            return Ok(None);
+        }
+        tracing::Span::current().record("invalid_elements", invalid.len());
+        for element in invalid {
+            let Err(e) = self.partner.on_invalid_element(ctx, element).await else {
+                continue;
+            };
+            match e.settle("invalid element") {
+                Settlement::Dropped => {}
+                Settlement::Suspend(e) => {
+                    let answer: MessageBody = match &message.body {
+                        MessageBody::EventProcessingRequest(_) => EventProcessingResponse {
+                            suspend_subscription: true,
+                        }
+                        .into(),
+                        MessageBody::AudienceMembershipChangeRequest(_) => {
+                            AudienceMembershipChangeResponse {
+                                suspend_subscription: true,
+                            }
+                            .into()
+                        }
+                        _ => return Err(FunctionError::from_partner(e)),
+                    };
+                    tracing::warn!(error = %e, "suspending the subscription");
+                    return Ok(Some(answer));
+                }
+                Settlement::Fail(e) => return Err(FunctionError::from_partner(e)),
+            }
+        }
+        Ok(None)
     }
 }
 

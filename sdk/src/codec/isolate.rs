@@ -167,11 +167,6 @@ impl InvalidElement {
     pub fn index(&self) -> usize {
         self.index
     }
-
-    /// Moves the element to another position of its list (when a list is rebuilt).
-    pub(crate) fn set_index(&mut self, index: usize) {
-        self.index = index;
-    }
 }
 
 impl fmt::Debug for InvalidElement {

@@ -27,6 +27,7 @@ mod message;
 mod registration;
 mod runtime;
 mod validation;
+mod walk;
 
 pub use crate::codec::InvalidElement;
 pub use crate::codec::tagged::Unrecognized;

@@ -15,7 +15,7 @@ use crate::model::{
     AudienceMembershipChangeResponse, AudienceSubscriptionRequest, AudienceSubscriptionResponse,
     CcpaConsentStateNotification, CustomEvent, DsrProcessingRequest, DsrProcessingResponse,
     ErrorEvent, EventData, EventHeader, EventProcessingRequest, EventProcessingResponse,
-    GdprConsentStateNotification, ImpressionEvent, ModuleRegistrationResponse,
+    GdprConsentStateNotification, ImpressionEvent, InvalidElement, ModuleRegistrationResponse,
     PrivacySettingChangeEvent, ProductActionEvent, PromotionActionEvent, PushMessageOpenEvent,
     PushMessageReceiptEvent, PushSubscriptionEvent, ScreenViewEvent, SessionEndEvent,
     SessionStartEvent, SystemNotification, Unrecognized, UserAttributeChangeEvent,
@@ -302,6 +302,33 @@ pub trait Partner: Send + Sync + 'static {
     ) -> Result<(), PartnerError> {
         let _ = (ctx, batch);
         tracing::warn!(event_type = event.type_name(), event_id = ?header.id, "skipping an event of unknown type");
+        Ok(())
+    }
+
+    /// Called for each list element of a request that could not be decoded (an event with a
+    /// string where a number belongs, a `null` user profile, an identity without a value, ...),
+    /// before the message's own hook, which then sees the lists without them.
+    ///
+    /// One malformed element no longer fails the whole message: the element is kept, with its
+    /// raw JSON, its typed error and its JSON path ([`InvalidElement`]), and the rest of the
+    /// message is processed. Errors returned here follow the usual contract: `Permanent` is
+    /// logged and ignored, `SuspendSubscription` answers `suspend_subscription: true` where the
+    /// message has that flag, and any other error fails the message (mParticle retries it).
+    ///
+    /// Default: logs the element's path and the error's kind and path at warn level (never its
+    /// content or the error's reason, which may hold personal data) and skips it.
+    async fn on_invalid_element(
+        &self,
+        ctx: &RequestContext,
+        element: &InvalidElement,
+    ) -> Result<(), PartnerError> {
+        let _ = ctx;
+        tracing::warn!(
+            path = element.path(),
+            kind = %element.kind(),
+            error_path = element.error().path(),
+            "skipping a list element that could not be decoded"
+        );
         Ok(())
     }
 
