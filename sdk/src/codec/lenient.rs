@@ -441,6 +441,13 @@ pub fn opt_enum<'de, D: Deserializer<'de>, T: FromStr>(d: D) -> Result<Option<T>
     d.deserialize_any(EnumVisitor(PhantomData))
 }
 
+/// An enum carried in a Java `String` field (`source_channel`): any scalar is read as its text,
+/// as for other string fields, and the text is then the enum's value (known or `Other`); `null`
+/// is `None`.
+pub fn opt_enum_text<'de, D: Deserializer<'de>, T: FromStr>(d: D) -> Result<Option<T>, D::Error> {
+    Ok(string(d)?.and_then(|s| T::from_str(&s).ok()))
+}
+
 // ---- output inclusion rules (spec §2.1) ----
 
 /// `if true`: the flag is written only when set.

@@ -1,5 +1,6 @@
 //! [`List`]: the model's lists, which keep the elements that could not be decoded.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::InvalidElement;
 use crate::codec::isolate;
+use crate::codec::lenient as l;
 
 /// A list of the model: the elements that decoded, and the ones that did not, kept in place.
 ///
@@ -268,6 +270,62 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for List<T> {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Lists of strings, as Java reads `List<String>` (spec §2, §2.3)
+
+/// One string of a list, read leniently: a number or boolean becomes its text, `null` stays.
+struct Text(Option<String>);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        l::string(d).map(Text)
+    }
+}
+
+/// A list of strings: scalars are read as their text, `null` elements are kept (Java writes
+/// them back as `null`); an object or an array is an invalid element.
+pub(crate) fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<List<Option<String>>, D::Error> {
+    Ok(List::<Text>::deserialize(d)?.map(|t| t.0))
+}
+
+/// A map of string lists (`user_attribute_lists`); `null` is an empty map, and so is a `null`
+/// entry.
+pub(crate) fn string_lists<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, List<Option<String>>>, D::Error> {
+    struct Entry(List<Option<String>>);
+    impl<'de> Deserialize<'de> for Entry {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            strings(d).map(Entry)
+        }
+    }
+    let map: BTreeMap<String, Entry> = l::map(d)?;
+    Ok(map.into_iter().map(|(k, v)| (k, v.0)).collect())
+}
+
+/// `non-empty` for a map of lists: omitted when every entry would be dropped.
+pub(crate) fn lists_are_blank<T>(m: &BTreeMap<String, List<T>>) -> bool {
+    m.values().all(List::is_blank)
+}
+
+/// Writes a map of lists without its empty entries (Java's content inclusion).
+pub(crate) fn write_lists<T: Serialize, S: Serializer>(
+    m: &BTreeMap<String, List<T>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut out = s.serialize_map(None)?;
+    for (k, v) in m.iter().filter(|(_, v)| !v.is_blank()) {
+        out.serialize_entry(k, v)?;
+    }
+    out.end()
+}
+
+/// `non-empty` for an optional list.
+pub(crate) fn opt_is_blank<T>(v: &Option<List<T>>) -> bool {
+    v.as_ref().is_none_or(List::is_blank)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,6 +420,42 @@ mod tests {
         let taken = doc.items.take_invalid();
         assert_eq!(taken.len(), 2);
         assert_eq!(serde_json::to_string(&doc).unwrap(), r#"{"items":[7,8,9]}"#);
+    }
+
+    #[derive(Debug, Serialize, Deserialize)]
+    struct Strings {
+        #[serde(default, deserialize_with = "strings", skip_serializing_if = "List::is_blank")]
+        list: List<Option<String>>,
+        #[serde(
+            default,
+            deserialize_with = "string_lists",
+            serialize_with = "write_lists",
+            skip_serializing_if = "lists_are_blank"
+        )]
+        lists: BTreeMap<String, List<Option<String>>>,
+    }
+
+    #[test]
+    fn string_lists_keep_nulls_and_coerce_scalars_as_java_does() {
+        let doc: Strings = crate::codec::decode(
+            br#"{"list":["a",null,5,true,1.50],"lists":{"k":[null,"b"],"e":[],"n":null,"bad":[{},"c"]}}"#,
+        )
+        .expect("decodes");
+        assert_eq!(
+            *doc.list,
+            vec![
+                Some("a".to_owned()),
+                None,
+                Some("5".to_owned()),
+                Some("true".to_owned()),
+                Some("1.50".to_owned())
+            ]
+        );
+        assert_eq!(doc.lists["bad"].invalid().next().map(|e| e.path()), Some("$.lists.bad[0]"));
+        assert_eq!(
+            serde_json::to_string(&doc).unwrap(),
+            r#"{"list":["a",null,"5","true","1.50"],"lists":{"bad":[{},"c"],"k":[null,"b"]}}"#
+        );
     }
 
     #[test]
