@@ -70,7 +70,10 @@ fn examples() -> Vec<(&'static str, Vec<u8>, Vec<&'static str>)> {
     ));
     out.push((
         "a null in a user attribute list",
-        batch(r#","user_attribute_lists":{"k":["a",null]}"#, &format!("[{}]", custom(GOOD_1))),
+        batch(
+            r#","user_attribute_lists":{"k":["a",null]}"#,
+            &format!("[{}]", custom(GOOD_1)),
+        ),
         vec![GOOD_1],
     ));
     out.push((
@@ -80,7 +83,10 @@ fn examples() -> Vec<(&'static str, Vec<u8>, Vec<&'static str>)> {
     ));
     out.push((
         "a boolean source channel",
-        batch(r#","source_channel":true"#, &format!("[{}]", custom(GOOD_1))),
+        batch(
+            r#","source_channel":true"#,
+            &format!("[{}]", custom(GOOD_1)),
+        ),
         vec![GOOD_1],
     ));
     out
@@ -128,12 +134,21 @@ async fn element_damage_is_answered_with_success_and_the_good_events_are_forward
         let answer = response(api.invoke(message).await.unwrap());
         assert_eq!(answer["type"], "event_processing_response", "{what}");
         let events = forwarded(&acme).await;
-        let mut ids: Vec<&str> = events.iter().filter_map(|e| e["event_id"].as_str()).collect();
+        let mut ids: Vec<&str> = events
+            .iter()
+            .filter_map(|e| e["event_id"].as_str())
+            .collect();
         ids.sort_unstable();
         assert_eq!(ids, expected, "{what}");
         if what == "huge and tiny amounts" {
-            let purchase = events.iter().find(|e| e["type"] == "purchase").expect("a purchase");
-            assert_eq!(purchase["revenue"], "123456789012345678901234567890.5", "{what}");
+            let purchase = events
+                .iter()
+                .find(|e| e["type"] == "purchase")
+                .expect("a purchase");
+            assert_eq!(
+                purchase["revenue"], "123456789012345678901234567890.5",
+                "{what}"
+            );
         }
     }
 }
@@ -159,7 +174,12 @@ async fn null_and_malformed_user_profiles_do_not_stop_the_good_ones() {
         .await
         .unwrap()
         .iter()
-        .map(|r| (r.url.path().to_owned(), serde_json::from_slice(&r.body).unwrap()))
+        .map(|r| {
+            (
+                r.url.path().to_owned(),
+                serde_json::from_slice(&r.body).unwrap(),
+            )
+        })
         .collect();
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].0, "/v1/lists/mparticle-12/members");

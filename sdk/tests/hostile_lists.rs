@@ -152,7 +152,11 @@ fn every_element_of_every_list_replaced_by_every_json_type_is_isolated() {
         for (path, range) in &spans {
             elements += 1;
             for replacement in REPLACEMENTS {
-                let mutated = format!("{}{replacement}{}", &text[..range.start], &text[range.end..]);
+                let mutated = format!(
+                    "{}{replacement}{}",
+                    &text[..range.start],
+                    &text[range.end..]
+                );
                 let at = format!("{path} = {replacement}");
                 let msg = match Message::decode(mutated.as_bytes()) {
                     Ok(msg) => msg,

@@ -32,12 +32,36 @@ fn bad_events() -> Vec<(&'static str, String, DecodeErrorKind)> {
     vec![
         ("null", "null".into(), DecodeErrorKind::WrongType),
         ("a number", "5".into(), DecodeErrorKind::WrongType),
-        ("a string", r#""custom_event""#.into(), DecodeErrorKind::WrongType),
-        ("an array", r#"[{"type":"custom_event"}]"#.into(), DecodeErrorKind::WrongType),
-        ("an object without type", r#"{"timestamp_ms":1}"#.into(), DecodeErrorKind::MissingType),
-        ("an object with a null type", r#"{"type":null}"#.into(), DecodeErrorKind::MissingType),
-        ("an object type", r#"{"type":{"x":1}}"#.into(), DecodeErrorKind::WrongType),
-        ("an array type", r#"{"type":["custom_event"]}"#.into(), DecodeErrorKind::WrongType),
+        (
+            "a string",
+            r#""custom_event""#.into(),
+            DecodeErrorKind::WrongType,
+        ),
+        (
+            "an array",
+            r#"[{"type":"custom_event"}]"#.into(),
+            DecodeErrorKind::WrongType,
+        ),
+        (
+            "an object without type",
+            r#"{"timestamp_ms":1}"#.into(),
+            DecodeErrorKind::MissingType,
+        ),
+        (
+            "an object with a null type",
+            r#"{"type":null}"#.into(),
+            DecodeErrorKind::MissingType,
+        ),
+        (
+            "an object type",
+            r#"{"type":{"x":1}}"#.into(),
+            DecodeErrorKind::WrongType,
+        ),
+        (
+            "an array type",
+            r#"{"type":["custom_event"]}"#.into(),
+            DecodeErrorKind::WrongType,
+        ),
         (
             "a string where a number belongs",
             format!(r#"{{"type":"custom_event","id":"{BAD}","timestamp_ms":"soon","name":"bad"}}"#),
@@ -89,7 +113,11 @@ fn each_malformed_event_is_kept_in_place_and_the_good_ones_decode() {
         let invalid = msg.invalid_elements();
         assert_eq!(invalid.len(), 1, "{what}");
         let e = invalid[0];
-        assert_eq!((e.path(), e.index(), e.kind()), ("$.events[1]", 1, kind), "{what}: {e:?}");
+        assert_eq!(
+            (e.path(), e.index(), e.kind()),
+            ("$.events[1]", 1, kind),
+            "{what}: {e:?}"
+        );
         assert!(e.error().path().starts_with("$.events[1]"), "{what}: {e:?}");
         assert_eq!(e.raw_json(), bad, "{what}");
         // Written back verbatim, in its place.
@@ -139,7 +167,14 @@ fn nested_lists_isolate_their_own_elements() {
         panic!()
     };
     assert_eq!(p.products.len(), 1);
-    assert_eq!(p.products[0].price.as_ref().map(ToString::to_string).as_deref(), Some("1.50"));
+    assert_eq!(
+        p.products[0]
+            .price
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("1.50")
+    );
 }
 
 #[test]
@@ -152,7 +187,10 @@ fn null_and_malformed_system_notifications_are_kept() {
     let req = events_of(&msg);
     assert_eq!(req.system_notifications.len(), 1);
     let paths: Vec<&str> = msg.invalid_elements().iter().map(|e| e.path()).collect();
-    assert_eq!(paths, ["$.system_notifications[0]", "$.system_notifications[2]"]);
+    assert_eq!(
+        paths,
+        ["$.system_notifications[0]", "$.system_notifications[2]"]
+    );
     assert!(out.contains(r#""system_notifications":[null,{"type":"gdpr_consent_state","purpose":"ads"},{"purpose":"p"}]"#), "{out}");
 }
 
@@ -178,12 +216,21 @@ fn null_and_malformed_user_profiles_are_kept() {
         [
             ("$.user_profiles[0]", DecodeErrorKind::WrongType),
             ("$.user_profiles[1]", DecodeErrorKind::WrongType),
-            ("$.user_profiles[2].user_identities[1]", DecodeErrorKind::InvalidIdentity),
-            ("$.user_profiles[2].audiences[1]", DecodeErrorKind::InvalidValue),
+            (
+                "$.user_profiles[2].user_identities[1]",
+                DecodeErrorKind::InvalidIdentity
+            ),
+            (
+                "$.user_profiles[2].audiences[1]",
+                DecodeErrorKind::InvalidValue
+            ),
             ("$.user_profiles[3]", DecodeErrorKind::WrongType),
         ]
     );
-    assert!(out.contains(r#""user_profiles":[null,{"mpid":{}},{"#), "{out}");
+    assert!(
+        out.contains(r#""user_profiles":[null,{"mpid":{}},{"#),
+        "{out}"
+    );
 }
 
 #[test]
@@ -203,7 +250,16 @@ fn amounts_of_any_size_are_kept_exactly() {
     assert_eq!(text(&p.shipping_amount), "1e-400");
     assert_eq!(text(&p.products[0].price), "1E+400");
     assert!(p.total_amount.as_ref().unwrap().to_decimal().is_err());
-    assert_eq!(p.products[0].quantity.as_ref().unwrap().to_decimal().unwrap().to_string(), "2.50");
+    assert_eq!(
+        p.products[0]
+            .quantity
+            .as_ref()
+            .unwrap()
+            .to_decimal()
+            .unwrap()
+            .to_string(),
+        "2.50"
+    );
     for kept in [
         r#""total_amount":123456789012345678901234567890.5"#,
         r#""tax_amount":0.0000000000000000000000000000001"#,
@@ -226,17 +282,36 @@ fn nulls_in_string_lists_are_kept_as_java_keeps_them() {
         *req.user_attribute_lists["k"],
         vec![Some("a".to_owned()), None, Some("3".to_owned())]
     );
-    assert!(out.contains(r#""user_attribute_lists":{"k":["a",null,"3"]}"#), "{out}");
+    assert!(
+        out.contains(r#""user_attribute_lists":{"k":["a",null,"3"]}"#),
+        "{out}"
+    );
     assert!(out.contains(r#""breadcrumbs":[null,"b"]"#), "{out}");
 }
 
 #[test]
 fn scalar_source_channels_are_read_as_text() {
     for (given, kept, written) in [
-        ("5", ChannelSourceType::Other("5".into()), Some(r#""source_channel":"5""#)),
-        ("true", ChannelSourceType::Other("true".into()), Some(r#""source_channel":"true""#)),
-        ("1.50", ChannelSourceType::Other("1.50".into()), Some(r#""source_channel":"1.50""#)),
-        (r#""native""#, ChannelSourceType::Native, Some(r#""source_channel":"native""#)),
+        (
+            "5",
+            ChannelSourceType::Other("5".into()),
+            Some(r#""source_channel":"5""#),
+        ),
+        (
+            "true",
+            ChannelSourceType::Other("true".into()),
+            Some(r#""source_channel":"true""#),
+        ),
+        (
+            "1.50",
+            ChannelSourceType::Other("1.50".into()),
+            Some(r#""source_channel":"1.50""#),
+        ),
+        (
+            r#""native""#,
+            ChannelSourceType::Native,
+            Some(r#""source_channel":"native""#),
+        ),
         (r#""""#, ChannelSourceType::Other(String::new()), None),
     ] {
         let json = format!(r#"{{"type":"event_processing_request","source_channel":{given}}}"#);
@@ -247,18 +322,33 @@ fn scalar_source_channels_are_read_as_text() {
             None => assert!(!out.contains("source_channel"), "{given}: {out}"),
         }
     }
-    let e = Message::decode(br#"{"type":"event_processing_request","source_channel":{}}"#)
-        .unwrap_err();
-    assert_eq!((e.kind(), e.path()), (DecodeErrorKind::WrongType, "$.source_channel"));
+    let e =
+        Message::decode(br#"{"type":"event_processing_request","source_channel":{}}"#).unwrap_err();
+    assert_eq!(
+        (e.kind(), e.path()),
+        (DecodeErrorKind::WrongType, "$.source_channel")
+    );
 }
 
 #[test]
 fn damage_outside_list_elements_still_fails_the_message() {
     let cases: [(&str, DecodeErrorKind, &str); 8] = [
         (r#"{"events":[null]}"#, DecodeErrorKind::MissingType, "$"),
-        (r#"{"type":"event_processing_reply","events":[null]}"#, DecodeErrorKind::UnknownType, "$"),
-        (r#"{"type":"event_processing_request","events":[null,"#, DecodeErrorKind::Truncated, "$"),
-        (r#"{"type":"event_processing_request","events":[nul]}"#, DecodeErrorKind::NotJson, "$"),
+        (
+            r#"{"type":"event_processing_reply","events":[null]}"#,
+            DecodeErrorKind::UnknownType,
+            "$",
+        ),
+        (
+            r#"{"type":"event_processing_request","events":[null,"#,
+            DecodeErrorKind::Truncated,
+            "$",
+        ),
+        (
+            r#"{"type":"event_processing_request","events":[nul]}"#,
+            DecodeErrorKind::NotJson,
+            "$",
+        ),
         (
             r#"{"type":"event_processing_request","events":[null],"account":{"account_id":{}}}"#,
             DecodeErrorKind::WrongType,
@@ -269,7 +359,11 @@ fn damage_outside_list_elements_still_fails_the_message() {
             DecodeErrorKind::OutOfRange,
             "$.account.account_id",
         ),
-        (r#"{"type":"event_processing_request","events":"none"}"#, DecodeErrorKind::WrongType, "$.events"),
+        (
+            r#"{"type":"event_processing_request","events":"none"}"#,
+            DecodeErrorKind::WrongType,
+            "$.events",
+        ),
         (
             r#"{"type":"event_processing_request","events":[5],"runtime_environment":{"type":"ios","screen_width":[]}}"#,
             DecodeErrorKind::WrongType,
@@ -373,7 +467,8 @@ async fn the_hook_sees_each_invalid_element_before_the_good_events_are_processed
         ]
     );
 
-    let membership = r#"{"type":"audience_membership_change_request","user_profiles":[null,{"mpid":"42"}]}"#;
+    let membership =
+        r#"{"type":"audience_membership_change_request","user_profiles":[null,{"mpid":"42"}]}"#;
     testing::invoke(&dispatcher, membership).await.unwrap();
     assert!(dispatcher.partner().seen().ends_with(&[
         "invalid $.user_profiles[0] wrong_type".to_owned(),
@@ -384,11 +479,16 @@ async fn the_hook_sees_each_invalid_element_before_the_good_events_are_processed
 #[tokio::test]
 async fn a_batch_of_invalid_events_only_reaches_the_hook_but_no_event_hook() {
     let dispatcher = testing::dispatcher(Recorder::default());
-    let answer = testing::invoke(&dispatcher, batch("[null,7]")).await.unwrap();
+    let answer = testing::invoke(&dispatcher, batch("[null,7]"))
+        .await
+        .unwrap();
     assert_eq!(answer.message_type(), MessageType::EventProcessingResponse);
     assert_eq!(
         dispatcher.partner().seen(),
-        ["invalid $.events[0] wrong_type", "invalid $.events[1] wrong_type"]
+        [
+            "invalid $.events[0] wrong_type",
+            "invalid $.events[1] wrong_type"
+        ]
     );
 }
 
@@ -460,6 +560,9 @@ async fn the_default_hook_logs_the_path_and_kind_but_never_the_content() {
     testing::invoke(&dispatcher, secret).await.unwrap();
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("WARN"), "{logs}");
-    assert!(logs.contains("$.events[1]") && logs.contains("invalid_value"), "{logs}");
+    assert!(
+        logs.contains("$.events[1]") && logs.contains("invalid_value"),
+        "{logs}"
+    );
     assert!(!logs.contains("jane.doe"), "{logs}");
 }

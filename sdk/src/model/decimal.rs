@@ -179,16 +179,19 @@ fn split(s: &str) -> Option<Parts<'_>> {
 /// The value as `rust_decimal` holds it, when it fits exactly; scale as written (an exponent
 /// moves it, and a positive one multiplies into the digits, as `rust_decimal` does).
 fn fit(p: &Parts<'_>) -> Option<rust_decimal::Decimal> {
-    let digits = format!("{}{}", p.int, p.frac);
-    let digits = digits.trim_start_matches('0');
-    if digits.len() > 29 {
-        return None;
+    // The digits of `int` then `frac`, without leading zeros: 29 at most fit 96 bits.
+    let mut mantissa: i128 = 0;
+    let mut significant = 0;
+    for b in p.int.bytes().chain(p.frac.bytes()) {
+        if significant == 0 && b == b'0' {
+            continue;
+        }
+        significant += 1;
+        if significant > 29 {
+            return None;
+        }
+        mantissa = mantissa * 10 + i128::from(b - b'0');
     }
-    let mut mantissa: i128 = if digits.is_empty() {
-        0
-    } else {
-        digits.parse().ok()?
-    };
     let exponent: i128 = match p.exp {
         None => 0,
         Some((_, sign, d)) => {

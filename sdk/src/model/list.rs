@@ -424,7 +424,11 @@ mod tests {
 
     #[derive(Debug, Serialize, Deserialize)]
     struct Strings {
-        #[serde(default, deserialize_with = "strings", skip_serializing_if = "List::is_blank")]
+        #[serde(
+            default,
+            deserialize_with = "strings",
+            skip_serializing_if = "List::is_blank"
+        )]
         list: List<Option<String>>,
         #[serde(
             default,
@@ -451,7 +455,10 @@ mod tests {
                 Some("1.50".to_owned())
             ]
         );
-        assert_eq!(doc.lists["bad"].invalid().next().map(|e| e.path()), Some("$.lists.bad[0]"));
+        assert_eq!(
+            doc.lists["bad"].invalid().next().map(|e| e.path()),
+            Some("$.lists.bad[0]")
+        );
         assert_eq!(
             serde_json::to_string(&doc).unwrap(),
             r#"{"list":["a",null,"5","true","1.50"],"lists":{"bad":[{},"c"],"k":[null,"b"]}}"#
