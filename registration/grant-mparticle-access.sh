@@ -4,6 +4,9 @@
 set -euo pipefail
 
 PROG="$(basename "$0")"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib/validate.sh
+source "$HERE/lib/validate.sh"
 DEFAULT_PRINCIPALS="338661164609,457804467337"
 ACTION="lambda:InvokeFunction"
 
@@ -29,107 +32,97 @@ Both directions are idempotent: statements that already allow a principal to
 invoke the alias are left alone, and revoking permissions that are not there
 succeeds. Each statement gets the id mparticle-<principal>-<alias>.
 The aws CLI's usual configuration applies (AWS_PROFILE, AWS_ENDPOINT_URL, ...).
+
+Each value may also be given as --option=VALUE. Every value is checked before
+anything runs; a malformed one (a value starting with '-', a control
+character, an empty list element, a trailing ':' or ',', ...) is refused with
+exit status 2.
 EOF
-}
-
-die() {
-    printf '%s: error: %s\n' "$PROG" "$1" >&2
-    shift
-    local line
-    for line in "$@"; do printf '  %s\n' "$line" >&2; done
-    exit "${EXIT_CODE:-1}"
-}
-
-usage_error() {
-    EXIT_CODE=2 die "$@"
 }
 
 # ---------------------------------------------------------------- arguments
 
 function_arn=""
-principals_csv="$DEFAULT_PRINCIPALS"
+principals=()
 region=""
 dry_run=0
 revoke=0
 
-need_value() {
-    [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value (see --help)"
-}
-
+# Every value is checked as it is read, so that a malformed one is refused
+# even when a later repetition of the option would override it.
 while [[ $# -gt 0 ]]; do
     case "$1" in
-        --function-arn) need_value "$@"; function_arn="$2"; shift 2 ;;
-        --function-arn=*) function_arn="${1#*=}"; shift ;;
-        --principals) need_value "$@"; principals_csv="$2"; shift 2 ;;
-        --principals=*) principals_csv="${1#*=}"; shift ;;
-        --region) need_value "$@"; region="$2"; shift 2 ;;
-        --region=*) region="${1#*=}"; shift ;;
+        --function-arn | --function-arn=*)
+            vd_take "$@"
+            [[ -z "$function_arn" ]] ||
+                usage_error "$VD_OPT is given more than once (one alias per run)"
+            vd_function_arn "$VD_OPT" "$VD_VALUE"
+            function_arn="$VD_VALUE"
+            shift "$VD_SHIFT"
+            ;;
+        --principals | --principals=*)
+            vd_take "$@"
+            vd_list "$VD_OPT" "$VD_VALUE"
+            for p in "${VD_LIST[@]}"; do
+                vd_is_account "$p" ||
+                    usage_error "invalid principal $(vd_show "$p") in $VD_OPT (expected 12-digit AWS account ids, comma-separated)"
+            done
+            principals+=("${VD_LIST[@]}")
+            shift "$VD_SHIFT"
+            ;;
+        --region | --region=*)
+            vd_take "$@"
+            vd_region "$VD_OPT" "$VD_VALUE"
+            region="$VD_VALUE"
+            shift "$VD_SHIFT"
+            ;;
         --dry-run) dry_run=1; shift ;;
         --revoke) revoke=1; shift ;;
         -h | --help) usage; exit 0 ;;
-        *) usage_error "unknown argument: $1 (see --help)" ;;
+        --dry-run=* | --revoke=* | --help=*) vd_flag "$1" ;;
+        *) vd_unknown "$1" ;;
     esac
 done
 
 [[ -n "$function_arn" ]] || usage_error "--function-arn is required (see --help)"
 
 # ---------------------------------------------------------------- the ARN
-# arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME:QUALIFIER
+# arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME:QUALIFIER, already
+# checked by vd_function_arn while reading the arguments.
 
-example_arn="arn:aws:lambda:us-east-1:123456789012:function:my-integration:production"
-IFS=: read -r -a arn_parts <<<"$function_arn"
-
-if [[ ${#arn_parts[@]} -lt 7 || "${arn_parts[0]}" != arn || "${arn_parts[2]}" != lambda ||
-      "${arn_parts[5]}" != function ]]; then
-    usage_error "not a Lambda function ARN: $function_arn" \
-        "expected arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME:ALIAS, e.g. $example_arn"
-fi
-
-arn_partition="${arn_parts[1]}"
-arn_region="${arn_parts[3]}"
-arn_account="${arn_parts[4]}"
-fn_name="${arn_parts[6]}"
-qualifier="${arn_parts[7]:-}"
-
-[[ "$arn_partition" =~ ^aws(-[a-z]+)*$ ]] ||
-    usage_error "invalid partition '$arn_partition' in $function_arn (expected aws, aws-cn, aws-us-gov, ...)"
-[[ "$arn_region" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
-    usage_error "invalid region '$arn_region' in $function_arn (expected e.g. us-east-1)"
-[[ "$arn_account" =~ ^[0-9]{12}$ ]] ||
-    usage_error "invalid account id '$arn_account' in $function_arn (expected 12 digits)"
-[[ "$fn_name" =~ ^[A-Za-z0-9_-]{1,64}$ ]] ||
-    usage_error "invalid function name '$fn_name' in $function_arn (1-64 of A-Z a-z 0-9 - _)"
-if [[ ${#arn_parts[@]} -gt 8 ]]; then
-    usage_error "unexpected text after the qualifier in $function_arn"
-fi
+arn_partition="$VD_ARN_PARTITION"
+arn_region="$VD_ARN_REGION"
+arn_account="$VD_ARN_ACCOUNT"
+fn_name="$VD_ARN_FUNCTION"
+qualifier="$VD_ARN_QUALIFIER"
 
 unqualified_arn="arn:$arn_partition:lambda:$arn_region:$arn_account:function:$fn_name"
 fix_hint="publish a version and point an alias at it, then pass $unqualified_arn:production"
 
 if [[ -z "$qualifier" ]]; then
-    usage_error "the function ARN is not qualified with an alias: $function_arn" \
+    usage_error "--function-arn is not qualified with an alias: $function_arn" \
         "mParticle invokes your function through an alias, and the permission must be granted on that alias." \
         "To fix: $fix_hint" \
         "(registration/deploy.sh does both and prints the alias ARN.)"
 fi
 # shellcheck disable=SC2016 # a literal $LATEST
 if [[ "$qualifier" == '$LATEST' ]]; then
-    usage_error "refusing to grant access to \$LATEST: $function_arn" \
+    usage_error "--function-arn: refusing to grant access to \$LATEST: $function_arn" \
         "\$LATEST is the unpublished, mutable code; mParticle must invoke a stable alias." \
         "To fix: $fix_hint" \
         "(registration/deploy.sh does both and prints the alias ARN.)"
 fi
 if [[ "$qualifier" =~ ^[0-9]+$ ]]; then
-    usage_error "the ARN is qualified with version $qualifier, not an alias: $function_arn" \
+    usage_error "--function-arn is qualified with version $qualifier, not an alias: $function_arn" \
         "A grant on a version would not follow later deploys." \
         "To fix: point an alias at version $qualifier (or at a new one), then pass $unqualified_arn:production"
 fi
-[[ "$qualifier" =~ ^[A-Za-z0-9_-]{1,128}$ ]] ||
-    usage_error "invalid alias name '$qualifier' in $function_arn (1-128 of A-Z a-z 0-9 - _)"
+vd_is_alias "$qualifier" ||
+    usage_error "--function-arn has an invalid alias name $(vd_show "$qualifier"): $function_arn" \
+        "(1-128 of A-Z a-z 0-9 - _, not all digits, not starting with '-')"
 
 alias_arn="$unqualified_arn:$qualifier"
 region="${region:-$arn_region}"
-[[ "$region" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || usage_error "invalid --region '$region'"
 if [[ "$region" != "$arn_region" ]]; then
     printf '%s: warning: --region %s differs from the ARN'"'"'s region %s\n' \
         "$PROG" "$region" "$arn_region" >&2
@@ -137,12 +130,20 @@ fi
 
 # ---------------------------------------------------------------- principals
 
-IFS=, read -r -a principals <<<"$principals_csv"
-[[ ${#principals[@]} -gt 0 ]] || usage_error "--principals is empty"
+# Already checked while reading the arguments. A principal named twice is
+# granted once.
+if [[ ${#principals[@]} -eq 0 ]]; then
+    vd_list --principals "$DEFAULT_PRINCIPALS"
+    principals=("${VD_LIST[@]}")
+fi
+unique=()
 for p in "${principals[@]}"; do
-    [[ "$p" =~ ^[0-9]{12}$ ]] ||
-        usage_error "invalid principal '$p' in --principals (expected 12-digit AWS account ids, comma-separated)"
+    case " ${unique[*]} " in
+        *" $p "*) ;;
+        *) unique+=("$p") ;;
+    esac
 done
+principals=("${unique[@]}")
 
 # Deterministic statement id: mparticle-<principal>-<alias>. Statement ids
 # are at most 100 characters; a very long alias is shortened with a checksum.
