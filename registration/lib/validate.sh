@@ -287,6 +287,49 @@ vd_role_arn() {
         usage_error "$opt has an invalid role path or name: $(vd_show "$arn")" "$hint"
 }
 
+# vd_principal OPT VALUE: a principal that may be granted lambda:InvokeFunction:
+# a 12-digit account id, or an IAM principal ARN
+#   arn:PARTITION:iam::ACCOUNT:root
+#   arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME
+#   arn:PARTITION:iam::ACCOUNT:user/[PATH/]NAME
+# Sets VD_PRINCIPAL: the account id for an account id or a :root ARN (Lambda
+# stores both as the account's root), else the ARN; and VD_PRINCIPAL_PARTITION
+# (empty for a bare account id). Wildcards, service principals, groups and
+# assumed-role sessions are refused.
+vd_principal() {
+    local LC_ALL=C opt="$1" v="$2" partition account rest hint
+    hint="(expected a 12-digit account id or an IAM principal ARN: arn:PARTITION:iam::ACCOUNT:root,"
+    hint+=" arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME or arn:PARTITION:iam::ACCOUNT:user/[PATH/]NAME)"
+    VD_PRINCIPAL_PARTITION=""
+    if vd_is_account "$v"; then
+        VD_PRINCIPAL="$v"
+        return 0
+    fi
+    if [[ "$v" == *"*"* ]]; then
+        usage_error "$opt must not contain a wildcard: $(vd_show "$v")" "(it would let any matching caller invoke the alias)"
+    fi
+    if [[ ! "$v" =~ ^arn:([^:]*):iam::([^:]*):(.*)$ ]]; then
+        usage_error "invalid principal $(vd_show "$v") in $opt" "$hint"
+    fi
+    partition="${BASH_REMATCH[1]}" account="${BASH_REMATCH[2]}" rest="${BASH_REMATCH[3]}"
+    vd_is_partition "$partition" ||
+        usage_error "$opt has an invalid partition $(vd_show "$partition"): $(vd_show "$v")" \
+            "(expected one of $VD_PARTITIONS)"
+    vd_is_account "$account" ||
+        usage_error "$opt has an invalid account id $(vd_show "$account"): $(vd_show "$v")" "(expected 12 digits)"
+    VD_PRINCIPAL_PARTITION="$partition"
+    case "$rest" in
+        root) VD_PRINCIPAL="$account" ;;
+        role/* | user/*)
+            vd_is_iam_path_name "${rest#*/}" ||
+                usage_error "$opt has an invalid ${rest%%/*} path or name: $(vd_show "$v")" \
+                    "(NAME is 1-64 of A-Z a-z 0-9 + = , . @ _ -; PATH segments the same, not empty)"
+            VD_PRINCIPAL="$v"
+            ;;
+        *) usage_error "invalid principal $(vd_show "$v") in $opt" "$hint" ;;
+    esac
+}
+
 # ---------------------------------------------------------------- cargo
 
 # vd_cargo_name OPT VALUE WHAT: a cargo package or binary target name: 1-64
