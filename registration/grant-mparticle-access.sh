@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Grant (or revoke) mParticle's AWS accounts permission to invoke one alias of
-# a Lambda function, the way mParticle Firehose integrations are registered.
+# Grant (or revoke) mParticle's AWS accounts, or other principals, permission
+# to invoke one alias of a Lambda function, the way mParticle Firehose
+# integrations are registered.
 set -euo pipefail
 
 PROG="$(basename "$0")"
@@ -12,25 +13,38 @@ ACTION="lambda:InvokeFunction"
 
 usage() {
     cat <<EOF
-Usage: $PROG --function-arn ARN [--principals P1,P2] [--region R] [--dry-run] [--revoke]
+Usage: $PROG --function-arn ARN [--principal P]... [--region R] [--dry-run] [--revoke]
+       $PROG --function-arn ARN --print-policy
 
-Allow mParticle's AWS accounts to invoke an alias of your Lambda function
+Allow mParticle's AWS accounts, or other callers such as a stream processor
+that invokes by ARN, to invoke an alias of your Lambda function
 (lambda:InvokeFunction via 'aws lambda add-permission'), then verify the
 resulting resource policy and print what to send to mParticle.
 
 Options:
   --function-arn ARN   Alias-qualified function ARN, e.g.
                        arn:aws:lambda:us-east-1:123456789012:function:my-integration:production
-  --principals LIST    Comma-separated 12-digit AWS account ids to grant
-                       (default: $DEFAULT_PRINCIPALS, mParticle's accounts)
+  --principal P        A principal to grant; repeat it for more. P is a 12-digit AWS account id
+                       or an IAM principal ARN in the function's partition:
+                         arn:aws:iam::ACCOUNT:root
+                         arn:aws:iam::ACCOUNT:role/[PATH/]NAME
+                         arn:aws:iam::ACCOUNT:user/[PATH/]NAME
+                       (default: 338661164609 and 457804467337, mParticle's accounts)
+  --principals LIST    The same, comma-separated (a role or user name with a comma needs
+                       --principal); may be combined with --principal
   --region R           AWS region for the API calls (default: the ARN's region)
   --dry-run            Print the aws commands that would run (shell-quoted); make no AWS calls
   --revoke             Remove the permissions instead of adding them
+  --print-policy       Print, as JSON on stdout, the identity policy that an IAM role or user
+                       needs besides this grant to invoke the alias; make no AWS calls
   -h, --help           Show this help
 
 Both directions are idempotent: statements that already allow a principal to
 invoke the alias are left alone, and revoking permissions that are not there
-succeeds. Each statement gets the id mparticle-<principal>-<alias>.
+succeeds. Each statement gets the id mparticle-<account>-<alias> for an account
+(an account's :root ARN is the same principal) and
+mparticle-<account>-role|user-<checksum of the ARN>-<alias> for a role or user.
+A principal named twice is granted once.
 The aws CLI's usual configuration applies (AWS_PROFILE, AWS_ENDPOINT_URL, ...).
 
 Each value may also be given as --option=VALUE. Every value is checked before
@@ -45,8 +59,12 @@ EOF
 function_arn=""
 principals=()
 region=""
+principal_opts=() # for messages: the option and the value each principal came from
+principal_given=()
+principal_partitions=()
 dry_run=0
 revoke=0
+print_policy=0
 
 # Every value is checked as it is read, so that a malformed one is refused
 # even when a later repetition of the option would override it.
@@ -60,14 +78,20 @@ while [[ $# -gt 0 ]]; do
             function_arn="$VD_VALUE"
             shift "$VD_SHIFT"
             ;;
-        --principals | --principals=*)
+        --principal | --principal=* | --principals | --principals=*)
             vd_take "$@"
-            vd_list "$VD_OPT" "$VD_VALUE"
+            if [[ "$VD_OPT" == --principals ]]; then
+                vd_list "$VD_OPT" "$VD_VALUE"
+            else
+                VD_LIST=("$VD_VALUE")
+            fi
             for p in "${VD_LIST[@]}"; do
-                vd_is_account "$p" ||
-                    usage_error "invalid principal $(vd_show "$p") in $VD_OPT (expected 12-digit AWS account ids, comma-separated)"
+                vd_principal "$VD_OPT" "$p"
+                principals+=("$VD_PRINCIPAL")
+                principal_opts+=("$VD_OPT")
+                principal_given+=("$p")
+                principal_partitions+=("$VD_PRINCIPAL_PARTITION")
             done
-            principals+=("${VD_LIST[@]}")
             shift "$VD_SHIFT"
             ;;
         --region | --region=*)
@@ -78,13 +102,17 @@ while [[ $# -gt 0 ]]; do
             ;;
         --dry-run) dry_run=1; shift ;;
         --revoke) revoke=1; shift ;;
+        --print-policy) print_policy=1; shift ;;
         -h | --help) usage; exit 0 ;;
-        --dry-run=* | --revoke=* | --help=*) vd_flag "$1" ;;
+        --dry-run=* | --revoke=* | --print-policy=* | --help=*) vd_flag "$1" ;;
         *) vd_unknown "$1" ;;
     esac
 done
 
 [[ -n "$function_arn" ]] || usage_error "--function-arn is required (see --help)"
+if [[ $print_policy -eq 1 && $revoke -eq 1 ]]; then
+    usage_error "--print-policy and --revoke do not go together (see --help)"
+fi
 
 # ---------------------------------------------------------------- the ARN
 # arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME:QUALIFIER, already
@@ -130,8 +158,26 @@ fi
 
 # ---------------------------------------------------------------- principals
 
-# Already checked while reading the arguments. A principal named twice is
-# granted once.
+# Already checked while reading the arguments; a principal ARN must be in the
+# function's partition.
+for i in "${!principals[@]}"; do
+    if [[ -n "${principal_partitions[i]}" && "${principal_partitions[i]}" != "$arn_partition" ]]; then
+        usage_error "${principal_opts[i]} ${principal_given[i]} is in partition ${principal_partitions[i]}, but the function is in $arn_partition"
+    fi
+done
+
+# ---------------------------------------------------------------- print the policy
+
+# The identity policy a role or user attaches to be allowed to call the alias
+# (the resource policy granted below is the function's side of it). The ARN
+# holds no character that needs escaping in JSON.
+if [[ $print_policy -eq 1 ]]; then
+    printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"%s","Resource":"%s"}]}\n' \
+        "$ACTION" "$alias_arn"
+    exit 0
+fi
+
+# A principal named twice is granted once.
 if [[ ${#principals[@]} -eq 0 ]]; then
     vd_list --principals "$DEFAULT_PRINCIPALS"
     principals=("${VD_LIST[@]}")
@@ -145,10 +191,22 @@ for p in "${principals[@]}"; do
 done
 principals=("${unique[@]}")
 
-# Deterministic statement id: mparticle-<principal>-<alias>. Statement ids
-# are at most 100 characters; a very long alias is shortened with a checksum.
+# Deterministic statement id, of [A-Za-z0-9_-] as Lambda requires:
+# mparticle-<account>-<alias> for an account (the id grants have always had),
+# mparticle-<account>-<role|user>-<checksum of the ARN>-<alias> for a role or a
+# user. Statement ids are at most 100 characters; a very long alias is
+# shortened with a checksum.
 statement_id() {
-    local sid="mparticle-$1-$qualifier" sum
+    local sid sum kind account
+    if vd_is_account "$1"; then
+        sid="mparticle-$1-$qualifier"
+    else
+        account="$(cut -d: -f5 <<<"$1")"
+        kind="$(cut -d: -f6 <<<"$1")"
+        kind="${kind%%/*}"
+        sum="$(printf '%s' "$1" | cksum | cut -d' ' -f1)"
+        sid="mparticle-$account-$kind-$(printf '%08x' "$sum")-$qualifier"
+    fi
     if [[ ${#sid} -gt 100 ]]; then
         sum="$(printf '%s' "$sid" | cksum | cut -d' ' -f1)"
         sid="${sid:0:90}-$(printf '%08x' "$sum")"
@@ -194,7 +252,8 @@ fetch_policy() {
 }
 
 # Reads get-policy output on stdin; prints one line per statement that allows
-# one of the principals to call lambda:InvokeFunction on the alias ARN:
+# one of the principals (account ids or role/user ARNs) to call
+# lambda:InvokeFunction on the alias ARN:
 #   <principal> <sid> <conditional: 0|1>
 matching_statements() {
     python3 -c '
@@ -213,7 +272,9 @@ if isinstance(statements, dict):
 def as_list(v):
     return v if isinstance(v, list) else [v]
 
-def accounts(principal):
+# The principals a statement names: an account as its id (whether written as
+# the id or as its :root ARN), a role or user as its ARN.
+def named(principal):
     values = []
     if isinstance(principal, dict):
         for v in principal.values():
@@ -224,11 +285,8 @@ def accounts(principal):
     for v in values:
         if not isinstance(v, str):
             continue
-        if re.fullmatch(r"[0-9]{12}", v):
-            found.add(v)
         m = re.fullmatch(r"arn:aws[a-z-]*:iam::([0-9]{12}):root", v)
-        if m:
-            found.add(m.group(1))
+        found.add(m.group(1) if m else v)
     return found
 
 for st in statements:
@@ -238,7 +296,7 @@ for st in statements:
         continue
     if alias_arn not in as_list(st.get("Resource", [])):
         continue
-    who = accounts(st.get("Principal", {}))
+    who = named(st.get("Principal", {}))
     conditional = 1 if st.get("Condition") else 0
     for p in principals:
         if p in who:
@@ -345,10 +403,21 @@ if [[ ${#missing[@]} -gt 0 ]]; then
         " inspect it with: $(quote_cmd aws lambda get-policy "${fn_args[@]}"))"
 fi
 
-cat <<EOF
+printf '\nVerified: the resource policy of %s allows\n' "$alias_arn"
+for p in "${principals[@]}"; do printf '  %s  %s\n' "$p" "$ACTION"; done
 
-Verified: the resource policy of $alias_arn allows
-$(for p in "${principals[@]}"; do printf '  %s  %s\n' "$p" "$ACTION"; done)
+# mParticle's accounts get the registration instructions; any other caller
+# also needs an identity policy on its own side.
+mparticle=0
+others=()
+for p in "${principals[@]}"; do
+    case ",$DEFAULT_PRINCIPALS," in
+        *",$p,"*) mparticle=1 ;;
+        *) others+=("$p") ;;
+    esac
+done
+if [[ $mparticle -eq 1 ]]; then
+    cat <<EOF
 
 Send this ARN to mParticle to finish the integration setup:
 
@@ -358,3 +427,13 @@ mParticle will then send a registration request to this alias (your
 integration answers it with its module registration), and after that
 the event batches.
 EOF
+fi
+if [[ ${#others[@]} -gt 0 ]]; then
+    cat <<EOF
+
+The roles and users that call the alias for ${others[*]} also need an
+identity policy that allows it; print that policy with:
+
+  $(quote_cmd "$PROG" --function-arn "$alias_arn" --print-policy)
+EOF
+fi
