@@ -297,6 +297,33 @@ hostile "$GRANT" --principals 111122223333 \
     "*" \
     ","
 
+hostile "$GRANT" --principal 111122223333 \
+    "111122223333," \
+    "111122223333,444455556666" \
+    "11112222333" \
+    "1111222233334" \
+    "*" \
+    "arn:aws:iam::111122223333:*" \
+    "arn:aws:iam::*:root" \
+    "arn:aws:iam::111122223333:root:" \
+    "arn:aws:iam::111122223333:role/" \
+    "arn:aws:iam::111122223333:role/stream/" \
+    "arn:aws:iam::111122223333:role//processor" \
+    "arn:aws:iam::111122223333:role/$(long r 65)" \
+    "arn:aws:iam::111122223333:role/stream processor" \
+    "arn:aws:iam::111122223333:group/admins" \
+    "arn:aws:iam::111122223333:ROOT" \
+    "arn:aws:iam::111122223333:Role/processor" \
+    "ARN:AWS:IAM::111122223333:root" \
+    "arn:AWS:iam::111122223333:root" \
+    "arn:aws:IAM::111122223333:root" \
+    "arn:aws:iam:us-east-1:111122223333:root" \
+    "arn:aws:iam::11112222333:root" \
+    "arn:aws:sts::111122223333:assumed-role/processor/session" \
+    "arn:aws-cn:iam::111122223333:root" \
+    "arn:aws-cn:iam::111122223333:role/processor" \
+    "lambda.amazonaws.com"
+
 hostile "$GRANT" --region us-west-2 \
     "US-WEST-2" \
     "Us-west-2" \
@@ -310,6 +337,10 @@ hostile "$GRANT" --region us-west-2 \
 refuse_args "$GRANT" --dry-run "--dry-run=1" "${GRANT_BASE[@]}" --dry-run=1
 refuse_args "$GRANT" --revoke "--revoke=yes" "${GRANT_BASE[@]}" --revoke=yes
 refuse_args "$GRANT" --help "--help=all" "${GRANT_BASE[@]}" --help=all
+refuse_args "$GRANT" --print-policy "--print-policy=json" "${GRANT_BASE[@]}" --print-policy=json
+refuse_args "$GRANT" --print-policy "--print-policy with --revoke" "${GRANT_BASE[@]}" --print-policy --revoke
+refuse_args "$GRANT" --principals "a role ARN with an empty name in --principals" \
+    "${GRANT_BASE[@]}" --principals "111122223333,arn:aws:iam::111122223333:role/"
 refuse_args "$GRANT" --bogus "an unknown option" "${GRANT_BASE[@]}" --bogus
 refuse_args "$GRANT" "'-x'" "an unknown short option" "${GRANT_BASE[@]}" -x
 refuse_args "$GRANT" "'extra'" "a stray argument" "${GRANT_BASE[@]}" extra
@@ -334,6 +365,19 @@ accept "$GRANT" "--function-arn=ARN and --region=R" "--region us-west-2 " \
     --function-arn="$ALIAS_ARN" --region=us-west-2
 accept "$GRANT" "--principals with two accounts" "--principal 444455556666" \
     --function-arn "$ALIAS_ARN" --principals 111122223333,444455556666
+
+accept "$GRANT" "--principal with a role ARN" \
+    "--principal arn:aws:iam::111122223333:role/stream/processor" \
+    --function-arn "$ALIAS_ARN" --principal "arn:aws:iam::111122223333:role/stream/processor"
+accept "$GRANT" "--principal with a user ARN whose name has a comma" \
+    "--principal arn:aws:iam::111122223333:user/a\\,b" \
+    --function-arn "$ALIAS_ARN" --principal "arn:aws:iam::111122223333:user/a,b"
+accept "$GRANT" "--principal with a :root ARN, as the account" "--principal 111122223333" \
+    --function-arn "$ALIAS_ARN" --principal "arn:aws:iam::111122223333:root"
+accept "$GRANT" "--principal=ACCOUNT repeated" "--principal 444455556666" \
+    --function-arn "$ALIAS_ARN" --principal=111122223333 --principal=444455556666
+accept "$GRANT" "--print-policy" "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"lambda:InvokeFunction\",\"Resource\":\"$ALIAS_ARN\"}]}" \
+    --function-arn "$ALIAS_ARN" --print-policy
 
 # ---------------------------------------------------------------- deploy.sh
 
