@@ -5,7 +5,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ApiRequest, AuthFailure, Classifier, Method, PartnerApiBuilder, Url};
+use http::Method;
+use reqwest::Url;
+
+use super::{ApiRequest, AuthFailure, Classifier, PartnerApiBuilder};
 use crate::flow::{BackoffMemory, BudgetPolicy, KeyedLimiter, RetryPolicy};
 use crate::partner::RequestContext;
 
@@ -72,7 +75,7 @@ pub(super) struct Inner {
 ///
 /// let api = PartnerApi::builder("https://api.acme.example/v2").build()?;
 /// // The base path is kept: "events" goes to /v2/events.
-/// assert_eq!(api.base_url().as_str(), "https://api.acme.example/v2/");
+/// assert_eq!(api.base_url(), "https://api.acme.example/v2/");
 /// let shared = api.clone();
 /// # drop(shared);
 /// # Ok::<(), mparticle_firehose::http::BuildError>(())
@@ -102,8 +105,8 @@ impl PartnerApi {
     }
 
     /// The base URL (always ending with `/`).
-    pub fn base_url(&self) -> &Url {
-        &self.inner.base
+    pub fn base_url(&self) -> &str {
+        self.inner.base.as_str()
     }
 
     /// The back-off memory, shared by every call of this client.

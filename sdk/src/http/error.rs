@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::StatusCode;
+use http::StatusCode;
 
 use crate::error::PartnerError;
 

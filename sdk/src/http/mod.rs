@@ -68,6 +68,9 @@
 //!     }
 //! }
 //! ```
+//!
+//! The types of HTTP itself ([`Method`], [`StatusCode`], the [`header`] names and
+//! [`HeaderMap`](header::HeaderMap)) are those of the `http` crate, re-exported here.
 
 mod builder;
 mod classify;
@@ -82,6 +85,6 @@ pub use classify::{
 };
 pub use client::{KeyBy, PartnerApi};
 pub use error::{ApiError, ApiErrorKind, AuthFailure, BuildError};
+pub use http::{Method, StatusCode, header};
 pub use request::ApiRequest;
-pub use reqwest::{Method, StatusCode, Url, header};
 pub use response::ApiResponse;

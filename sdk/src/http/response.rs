@@ -1,8 +1,8 @@
 //! A successful answer: [`ApiResponse`].
 
 use bytes::Bytes;
-use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use http::StatusCode;
+use http::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, ApiErrorKind};
