@@ -240,7 +240,7 @@ impl PartnerApiBuilder {
             .tcp_keepalive(Duration::from_secs(30))
             .gzip(self.gzip)
             .build()
-            .map_err(|e| BuildError::Client(e.to_string()))?;
+            .map_err(|e| BuildError::Client(Arc::new(e.without_url())))?;
         Ok(PartnerApi {
             inner: Arc::new(Inner {
                 client,

@@ -344,7 +344,9 @@ fn answer_error(
     ApiError::new(kind, message).with_answer(status, body)
 }
 
-/// A transport failure, described without its URL (the query may hold credentials).
+/// A transport failure, described without its URL (the query may hold credentials). The
+/// message tells the whole chain of causes; the cause itself, stripped of its URL, stays the
+/// error's [`source`](std::error::Error::source).
 fn transport_error(e: reqwest::Error, target: &str) -> ApiError {
     let kind = if e.is_builder() {
         ApiErrorKind::InvalidRequest
@@ -363,5 +365,5 @@ fn transport_error(e: reqwest::Error, target: &str) -> ApiError {
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    ApiError::new(kind, message)
+    ApiError::new(kind, message).with_source(e)
 }

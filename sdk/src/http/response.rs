@@ -64,6 +64,7 @@ impl ApiResponse {
             )
             .with_answer(self.status, self.body.clone())
             .with_attempts(self.attempts)
+            .with_source(e)
         })
     }
 
