@@ -68,7 +68,7 @@ pub(super) struct Inner {
 
 /// A client for the partner's API: built once per execution environment, cheap to clone
 /// (clones share the connection pool, rate limiter and back-off memory). See the
-/// [module docs](self).
+/// [module docs](super).
 ///
 /// ```
 /// use mparticle_firehose::http::PartnerApi;

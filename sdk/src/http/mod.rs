@@ -6,8 +6,8 @@
 //! limiter and the back-off memory. Never build a client per call (real integrations ran out of
 //! memory that way).
 //!
-//! A call ([`ApiRequest::send`]) takes the [`RequestContext`] and so knows the invocation
-//! deadline. It:
+//! A call ([`ApiRequest::send`]) takes the [`RequestContext`](crate::partner::RequestContext)
+//! and so knows the invocation deadline. It:
 //!
 //! 1. fails fast if the partner asked this environment to back off (a `429` with `Retry-After`
 //!    heard by an earlier call) until later than the invocation can wait;

@@ -125,7 +125,7 @@ impl ApiRequest {
         self.insert_header(CONTENT_TYPE.as_str(), content_type, false)
     }
 
-    /// The partner key this call counts against (overrides the client's [`KeyBy`]).
+    /// The partner key this call counts against (overrides the client's [`KeyBy`](super::KeyBy)).
     pub fn key(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into());
         self
@@ -157,7 +157,7 @@ impl ApiRequest {
     }
 
     /// Sends the request within the time `ctx`'s invocation has left, retrying transient
-    /// failures (see the [module docs](self)). The answer is read whole.
+    /// failures (see the [module docs](super)). The answer is read whole.
     ///
     /// ```no_run
     /// # use mparticle_firehose::{PartnerError, RequestContext, http::PartnerApi};
