@@ -20,18 +20,10 @@ pub struct AudienceSubscriptionRequest {
     #[serde(default, deserialize_with = "l::i32")]
     pub audience_id: i32,
     /// The audience name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub audience_name: Option<String>,
     /// The audience description.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub audience_description: Option<String>,
     /// Current values of the connection's settings.
     #[serde(
@@ -50,11 +42,7 @@ pub struct AudienceSubscriptionRequest {
     )]
     pub previous_audience_subscription_settings: BTreeMap<String, String>,
     /// What happened to the connection.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub action: Option<SubscriptionAction>,
 }
 
@@ -99,39 +87,19 @@ pub struct AudienceMembershipChangeResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct UserProfile {
     /// User identities.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub user_identities: Vec<UserIdentity>,
     /// Device identities.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub device_identities: Vec<DeviceIdentity>,
     /// Partner identities (2.2.0).
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub partner_identities: Vec<PartnerIdentity>,
     /// Audiences the user was added to, removed from, or had attributes updated in.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub audiences: Vec<Audience>,
     /// The mParticle id (needs `allow_access_mpid`).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub mpid: Option<String>,
 }
 
@@ -142,11 +110,7 @@ pub struct Audience {
     #[serde(default, deserialize_with = "l::i32")]
     pub audience_id: i32,
     /// The audience name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub audience_name: Option<String>,
     /// The connection's subscription settings (including hidden ones the integration set).
     #[serde(
@@ -157,18 +121,10 @@ pub struct Audience {
     )]
     pub audience_subscription_settings: BTreeMap<String, String>,
     /// Added, deleted, or attributes updated.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub action: Option<AudienceAction>,
     /// Shared user attributes (needs `allow_audience_user_attributes`).
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub user_attributes: Vec<UserAttributeAudienceEvent>,
 }
 
@@ -176,31 +132,15 @@ pub struct Audience {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct UserAttributeAudienceEvent {
     /// Attribute name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub key: Option<String>,
     /// Scalar value (absent for tags and list values).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub value: Option<String>,
     /// Upsert or delete.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub action: Option<AttributeAction>,
     /// List value.
-    #[serde(
-        default,
-        deserialize_with = "l::string_list",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::string_list", skip_serializing_if = "Vec::is_empty")]
     pub list_value: Vec<String>,
 }

@@ -15,32 +15,16 @@ pub struct Consent {
     #[serde(default, deserialize_with = "l::bool")]
     pub consented: bool,
     /// The consent document.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub document: Option<String>,
     /// When consent was given, in epoch milliseconds.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_i64", skip_serializing_if = "Option::is_none")]
     pub timestamp_unixtime_ms: Option<i64>,
     /// Where consent was collected (free text).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub location: Option<String>,
     /// The hardware id of the device that collected it.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub hardware_id: Option<String>,
 }
 
@@ -56,18 +40,10 @@ pub const DEFAULT_CCPA_PURPOSE: &str = "data_sale_opt_out";
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ConsentState {
     /// GDPR consent by customer-defined purpose.
-    #[serde(
-        default,
-        deserialize_with = "l::map",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::map", skip_serializing_if = "BTreeMap::is_empty")]
     pub gdpr_consent_state: BTreeMap<String, GdprConsent>,
     /// CCPA consent by purpose (in practice one key, `data_sale_opt_out`) (2.5.0).
-    #[serde(
-        default,
-        deserialize_with = "l::map",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::map", skip_serializing_if = "BTreeMap::is_empty")]
     pub ccpa_consent_state: BTreeMap<String, CcpaConsent>,
 }
 
@@ -91,11 +67,7 @@ impl ConsentState {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GdprConsentStateNotification {
     /// The consent purpose.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub purpose: Option<String>,
     /// The state before the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]

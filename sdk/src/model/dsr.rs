@@ -23,42 +23,22 @@ pub struct DsrProcessingRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<Account>,
     /// mParticle's id for the request.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub subject_request_id: Option<String>,
     /// What is requested (only `erasure`).
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub subject_request_type: Option<DsrType>,
     /// When the data subject submitted the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted_time: Option<SubmittedTime>,
     /// The data subject's identities, by OpenDSR identity type.
-    #[serde(
-        default,
-        deserialize_with = "l::map",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::map", skip_serializing_if = "BTreeMap::is_empty")]
     pub subject_identities: BTreeMap<OpenDsrIdentityType, OpenDsrIdentity>,
     /// The OpenDSR API version, e.g. `3.0`.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub api_version: Option<String>,
     /// The regulation the request is made under.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub regulation: Option<RegulationType>,
 }
 
@@ -70,18 +50,10 @@ pub struct DsrProcessingResponse {}
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OpenDsrIdentity {
     /// How the value is encoded (only `raw`).
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub encoding: Option<OpenDsrEncoding>,
     /// The identity value.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub value: Option<String>,
 }
 

@@ -24,28 +24,16 @@ use crate::codec::tagged::{Header, Tagged, Unrecognized};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EventProcessingRequest {
     /// Source batch id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub source_id: Option<String>,
     /// The subscribing account and its setting values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<Account>,
     /// The partner's own identities for this user (2.2.0).
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub partner_identities: Vec<PartnerIdentity>,
     /// The user's identities (only the permitted types, in the permitted encodings).
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub user_identities: Vec<UserIdentity>,
     /// User attributes (needs `allow_user_attributes`); values are strings.
     #[serde(
@@ -75,42 +63,22 @@ pub struct EventProcessingRequest {
     )]
     pub integration_attributes: BTreeMap<String, String>,
     /// The events, in the order they happened.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
     /// Where the batch came from.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub source_channel: Option<ChannelSourceType>,
     /// Per device and app stamp (needs `allow_access_device_application_stamp`).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub device_application_stamp: Option<String>,
     /// The user's consent state (needs `allow_consent_state`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent_state: Option<ConsentState>,
     /// Consent changes, processed before the events.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub system_notifications: Vec<SystemNotification>,
     /// The mParticle id, a 64-bit integer carried as a string (needs `allow_access_mpid`).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub mpid: Option<String>,
     /// mParticle workspace, input and data plan (3.2.0; needs `allow_platform_fields`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,11 +89,7 @@ pub struct EventProcessingRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EventProcessingResponse {
     /// Asks mParticle to suspend the connection (written only when true).
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
+    #[serde(default, deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
     pub suspend_subscription: bool,
 }
 
@@ -136,63 +100,31 @@ pub struct PlatformFields {
     #[serde(default, deserialize_with = "l::i32")]
     pub mp_account_id: i32,
     /// mParticle account name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub mp_account_name: Option<String>,
     /// Workspace id.
     #[serde(default, deserialize_with = "l::i32")]
     pub workspace_id: i32,
     /// Workspace name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub workspace_name: Option<String>,
     /// Input (feed or platform) name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub input_name: Option<String>,
     /// App name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub app_name: Option<String>,
     /// App version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub app_version: Option<String>,
     /// Data plan id (a string).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub dataplan_id: Option<String>,
     /// Data plan name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub dataplan_name: Option<String>,
     /// Data plan version.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i32",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_i32", skip_serializing_if = "Option::is_none")]
     pub dataplan_version: Option<i32>,
 }
 
@@ -371,39 +303,19 @@ pub struct Location {
 
 pub struct Product {
     /// Product id (SKU).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub id: Option<String>,
     /// Product name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub name: Option<String>,
     /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub brand: Option<String>,
     /// Category.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub category: Option<String>,
     /// Variant.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub variant: Option<String>,
     /// Position in a list (written even when 0).
     #[serde(default, deserialize_with = "l::i32")]
@@ -425,11 +337,7 @@ pub struct Product {
     )]
     pub quantity: Option<Decimal>,
     /// Coupon code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub coupon_code: Option<String>,
     /// Total amount for this line.
     #[serde(
@@ -454,32 +362,16 @@ pub struct Product {
 
 pub struct Promotion {
     /// Promotion id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub id: Option<String>,
     /// Promotion name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub name: Option<String>,
     /// Creative.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub creative: Option<String>,
     /// Position, as a string.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub position: Option<String>,
 }
 
@@ -488,18 +380,10 @@ pub struct Promotion {
 
 pub struct Impression {
     /// Name of the list (Java `listName`).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub impression_list_name: Option<String>,
     /// Products in the list.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub products: Vec<Product>,
 }
 
@@ -522,18 +406,10 @@ pub struct SessionEndEvent {
 
 pub struct CustomEvent {
     /// Event name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub name: Option<String>,
     /// Category.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub custom_event_type: Option<CustomEventType>,
     /// Custom attributes.
     #[serde(
@@ -558,11 +434,7 @@ pub struct CustomEvent {
 
 pub struct ScreenViewEvent {
     /// Screen name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub screen_name: Option<String>,
     /// Custom attributes.
     #[serde(
@@ -587,28 +459,16 @@ pub struct ScreenViewEvent {
 
 pub struct ErrorEvent {
     /// Error message.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub message: Option<String>,
     /// Whether a crash reporter captured it.
     #[serde(default, deserialize_with = "l::bool")]
     pub is_crash: bool,
     /// Stack trace.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub stack_trace: Option<String>,
     /// Breadcrumbs leading to the error.
-    #[serde(
-        default,
-        deserialize_with = "l::string_list",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::string_list", skip_serializing_if = "Vec::is_empty")]
     pub breadcrumbs: Vec<String>,
     /// Custom attributes.
     #[serde(
@@ -625,11 +485,7 @@ pub struct ErrorEvent {
 
 pub struct PrivacySettingChangeEvent {
     /// The setting.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub setting: Option<PrivacySetting>,
     /// Its new state.
     #[serde(default, deserialize_with = "l::bool")]
@@ -663,18 +519,10 @@ pub struct UserAttributeChangeEvent {
 
 pub struct UserIdentityChangeEvent {
     /// Identities added.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub added: Vec<UserIdentity>,
     /// Identities removed.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<UserIdentity>,
 }
 
@@ -683,18 +531,10 @@ pub struct UserIdentityChangeEvent {
 
 pub struct PushSubscriptionEvent {
     /// Subscribe or unsubscribe.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub action: Option<PushSubscriptionAction>,
     /// The push token.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub token: Option<String>,
 }
 
@@ -703,39 +543,19 @@ pub struct PushSubscriptionEvent {
 
 pub struct ApplicationStateTransitionEvent {
     /// The new state.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub application_state: Option<ApplicationState>,
     /// URI the app was launched with.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub launch_referral: Option<String>,
     /// iOS application that launched the app.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub referral_application: Option<String>,
     /// Launch options or intent extras.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub launch_parameters: Option<String>,
     /// Android package that launched the app.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub source_package: Option<String>,
 }
 
@@ -745,11 +565,7 @@ pub struct ApplicationStateTransitionEvent {
 
 pub struct PushMessageReceiptEvent {
     /// The push payload, as one string.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub payload: Option<String>,
 }
 
@@ -758,11 +574,7 @@ pub struct PushMessageReceiptEvent {
 
 pub struct PushMessageOpenEvent {
     /// The push payload, as one string.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub payload: Option<String>,
 }
 
@@ -771,25 +583,13 @@ pub struct PushMessageOpenEvent {
 
 pub struct ProductActionEvent {
     /// The action.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub action: Option<ProductActionType>,
     /// Transaction id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub transaction_id: Option<String>,
     /// Affiliation.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub affiliation: Option<String>,
     /// Total amount.
     #[serde(
@@ -816,25 +616,13 @@ pub struct ProductActionEvent {
     )]
     pub shipping_amount: Option<Decimal>,
     /// ISO 4217 currency code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub currency_code: Option<String>,
     /// Coupon code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub coupon_code: Option<String>,
     /// Products acted on.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub products: Vec<Product>,
     /// Custom attributes.
     #[serde(
@@ -859,11 +647,7 @@ pub struct ProductActionEvent {
 
 pub struct PromotionActionEvent {
     /// The action.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub action: Option<PromotionActionType>,
     /// Custom attributes.
     #[serde(
@@ -874,11 +658,7 @@ pub struct PromotionActionEvent {
     )]
     pub attributes: BTreeMap<String, String>,
     /// Promotions acted on.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub promotions: Vec<Promotion>,
     /// Flags for specific integrations (3.1.0).
     #[serde(
@@ -903,11 +683,7 @@ pub struct ImpressionEvent {
     )]
     pub attributes: BTreeMap<String, String>,
     /// The impressions.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub impressions: Vec<Impression>,
     /// Flags for specific integrations (3.1.0).
     #[serde(
@@ -924,32 +700,16 @@ pub struct ImpressionEvent {
 
 pub struct AttributionEvent {
     /// Event name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub name: Option<String>,
     /// Attribution partner (Java `partner`).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub partner_name: Option<String>,
     /// Publisher (Java `publisher`).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub publisher_name: Option<String>,
     /// Campaign (Java `campaign`).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub campaign_name: Option<String>,
     /// Custom attributes.
     #[serde(

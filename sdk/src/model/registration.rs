@@ -24,32 +24,16 @@ pub struct ModuleRegistrationRequest {}
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ModuleRegistrationResponse {
     /// The Firehose SDK version ([`FIREHOSE_VERSION`] when built by this SDK).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub sdk_version: Option<String>,
     /// The integration's title (required).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub name: Option<String>,
     /// Description, under 230 characters; inline HTML links are allowed.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub description: Option<String>,
     /// The integration's version (required).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub version: Option<String>,
     /// What data the integration may receive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,50 +57,26 @@ fn default_max_data_age_hours() -> i32 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventProcessingRegistration {
     /// Account-level settings, filled in per customer account.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub account_settings: Vec<Setting>,
     /// Connection-level settings, filled in per connection.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub event_connection_settings: Vec<Setting>,
     /// Only these event types are forwarded.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub supported_event_types: Vec<EventType>,
     /// Platforms to receive data from.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub supported_runtime_environments: Vec<RuntimeEnvironmentType>,
     /// Consent-change notifications to receive.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub supported_system_notification_types: Vec<SystemNotificationType>,
     /// Oldest event age accepted, in hours; `-1` for all data. Defaults to 24.
     #[serde(default = "default_max_data_age_hours", deserialize_with = "l::i32")]
     pub max_data_age_hours: i32,
     /// Required when `push_message_receipt` is supported: only receipts whose payload carries
     /// this provider key are forwarded.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub push_messaging_provider_id: Option<String>,
     /// OAuth2 configuration (2.8.0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,11 +102,7 @@ impl Default for EventProcessingRegistration {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AudienceProcessingRegistration {
     /// Account-level settings.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub account_settings: Vec<Setting>,
     /// OAuth2 configuration (2.7.0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,11 +112,7 @@ pub struct AudienceProcessingRegistration {
     pub bulk_configuration: Option<BulkConfiguration>,
     /// Per-audience-connection settings. Visible ones are entered by the customer; hidden ones
     /// are set by the integration in its `audience_subscription_response`.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub audience_subscription_settings: Vec<Setting>,
 }
 
@@ -219,11 +171,7 @@ impl Header for SettingHeader {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TextSetting {
     /// Default value.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub default_value: Option<String>,
     /// Whether the customer must fill it in.
     #[serde(default, deserialize_with = "l::bool")]
@@ -237,25 +185,13 @@ pub struct TextSetting {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IntegerSetting {
     /// Default value.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_i64", skip_serializing_if = "Option::is_none")]
     pub default_value: Option<i64>,
     /// Smallest allowed value.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_i64", skip_serializing_if = "Option::is_none")]
     pub min_value: Option<i64>,
     /// Largest allowed value.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_i64", skip_serializing_if = "Option::is_none")]
     pub max_value: Option<i64>,
     /// Whether the customer must fill it in.
     #[serde(default, deserialize_with = "l::bool")]
@@ -266,25 +202,13 @@ pub struct IntegerSetting {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FloatSetting {
     /// Default value.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_f64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_f64", skip_serializing_if = "Option::is_none")]
     pub default_value: Option<f64>,
     /// Smallest allowed value.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_f64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_f64", skip_serializing_if = "Option::is_none")]
     pub min_value: Option<f64>,
     /// Largest allowed value.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_f64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_f64", skip_serializing_if = "Option::is_none")]
     pub max_value: Option<f64>,
     /// Whether the customer must fill it in.
     #[serde(default, deserialize_with = "l::bool")]
@@ -391,102 +315,46 @@ tagged_serde!(Authentication);
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Permissions {
     /// Device identities the integration may receive.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub device_identities: Vec<DeviceIdentityPermission>,
     /// User identities the integration may receive.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub user_identities: Vec<UserIdentityPermission>,
     /// The partner's own identity (at most one).
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub partner_identities: Vec<PartnerIdentityPermission>,
     /// Event `location`.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
+    #[serde(default, deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
     pub allow_access_location: bool,
     /// `runtime_environment.client_ip_address`.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
+    #[serde(default, deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
     pub allow_access_ip_address: bool,
     /// The request's `device_application_stamp`.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
+    #[serde(default, deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
     pub allow_access_device_application_stamp: bool,
     /// Device information in `runtime_environment`.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
+    #[serde(default, deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
     pub allow_device_info: bool,
     /// User attributes, and `user_attribute_change` events.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
+    #[serde(default, deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
     pub allow_user_attributes: bool,
     /// The request's `consent_state`.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
+    #[serde(default, deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
     pub allow_consent_state: bool,
     /// User attributes in audience membership changes.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
+    #[serde(default, deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
     pub allow_audience_user_attributes: bool,
     /// `runtime_environment.http_header_user_agent`.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
+    #[serde(default, deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
     pub allow_access_http_user_agent: bool,
     /// The mParticle id (`mpid`) on requests and user profiles.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
+    #[serde(default, deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
     pub allow_access_mpid: bool,
     /// The request's `platform_fields` (3.2.0).
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
+    #[serde(default, deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
     pub allow_platform_fields: bool,
     /// Batches with no events (3.2.0).
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
+    #[serde(default, deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
     pub allow_eventless_batches: bool,
 }
 
@@ -494,18 +362,10 @@ pub struct Permissions {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BulkConfiguration {
     /// Forward once this many messages have accumulated.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i32",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_i32", skip_serializing_if = "Option::is_none")]
     pub bulk_forward_wait_for_messages: Option<i32>,
     /// Forward once this many minutes have passed.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i32",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_i32", skip_serializing_if = "Option::is_none")]
     pub bulk_forward_wait_in_minutes: Option<i32>,
 }
 
@@ -513,25 +373,13 @@ pub struct BulkConfiguration {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DsrProcessingRegistration {
     /// Account settings for DSR forwarding.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub account_settings: Vec<Setting>,
     /// Supported request types (only `erasure` is valid).
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub supported_dsr_types: Vec<DsrType>,
     /// The domain for OpenDSR status callbacks.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub domain: Option<String>,
 }
 
@@ -539,18 +387,10 @@ pub struct DsrProcessingRegistration {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScopeDetail {
     /// Scope name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub name: Option<String>,
     /// What the scope grants.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub description: Option<String>,
 }
 
@@ -558,80 +398,36 @@ pub struct ScopeDetail {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct OAuth2Authentication {
     /// Authorization endpoint (required by mParticle).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub authorization_url: Option<String>,
     /// Token refresh endpoint.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub refresh_url: Option<String>,
     /// Token endpoint (required by mParticle).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub token_url: Option<String>,
     /// Grant type (only `authorization_code`).
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub grant_type: Option<GrantType>,
     /// Token lifetime in seconds.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i32",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_i32", skip_serializing_if = "Option::is_none")]
     pub default_expires_in: Option<i32>,
     /// OAuth2 client id (the docs call it required).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub client_id: Option<String>,
     /// How the token is sent.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub access_token_type: Option<AccessTokenType>,
     /// Header name, for `custom_header`.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub custom_header_name: Option<String>,
     /// The provider's name for `client_id`.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub param_client_id_name: Option<String>,
     /// The provider's name for `client_secret`.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub param_secret_name: Option<String>,
     /// Scopes.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "l::vec", skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<ScopeDetail>,
 }

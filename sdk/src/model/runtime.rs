@@ -147,53 +147,25 @@ variant_from!(Device {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AndroidDevice {
     /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub build_id: Option<String>,
     /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub brand: Option<String>,
     /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub product: Option<String>,
     /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub name: Option<String>,
     /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub manufacturer: Option<String>,
     /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub os_version: Option<String>,
     /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub model: Option<String>,
     /// Screen height in pixels (0 when unknown).
     #[serde(default, deserialize_with = "l::i32")]
@@ -205,129 +177,61 @@ pub struct AndroidDevice {
     #[serde(default, deserialize_with = "l::i32")]
     pub screen_dpi: i32,
     /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub country: Option<String>,
     /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_language: Option<String>,
     /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_country: Option<String>,
     /// Mobile network country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub network_country: Option<String>,
     /// Mobile network carrier.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub network_carrier: Option<String>,
     /// Mobile network code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub network_code: Option<String>,
     /// Mobile country code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub network_mobile_country_code: Option<String>,
     /// Offset from UTC in hours.
     #[serde(default, deserialize_with = "l::i32")]
     pub timezone_offset: i32,
     /// Time zone name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub timezone_name: Option<String>,
     /// Whether the device is a tablet.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
     pub is_tablet: Option<bool>,
     /// Whether the device supports telephony.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
     pub supports_telephony: Option<bool>,
     /// Whether the device has NFC.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
     pub has_nfc: Option<bool>,
     /// Whether Bluetooth is enabled.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
     pub bluetooth_enabled: Option<bool>,
     /// Bluetooth version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub bluetooth_version: Option<String>,
     /// Android API level (0 when unknown).
     #[serde(default, deserialize_with = "l::i32")]
     pub android_sdk_level: i32,
     /// Application name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_name: Option<String>,
     /// Application version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_version: Option<String>,
     /// Application package.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_package: Option<String>,
     /// Google Play install referrer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub install_referrer: Option<String>,
 }
 
@@ -335,53 +239,25 @@ pub struct AndroidDevice {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IosDevice {
     /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub build_id: Option<String>,
     /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub brand: Option<String>,
     /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub product: Option<String>,
     /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub name: Option<String>,
     /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub manufacturer: Option<String>,
     /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub os_version: Option<String>,
     /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub model: Option<String>,
     /// Screen height in pixels (0 when unknown).
     #[serde(default, deserialize_with = "l::i32")]
@@ -390,112 +266,52 @@ pub struct IosDevice {
     #[serde(default, deserialize_with = "l::i32")]
     pub screen_width: i32,
     /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub country: Option<String>,
     /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_language: Option<String>,
     /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_country: Option<String>,
     /// Mobile network country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub network_country: Option<String>,
     /// Mobile network carrier.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub network_carrier: Option<String>,
     /// Mobile network code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub network_code: Option<String>,
     /// Mobile country code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub network_mobile_country_code: Option<String>,
     /// Offset from UTC in hours.
     #[serde(default, deserialize_with = "l::i32")]
     pub timezone_offset: i32,
     /// Time zone name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub timezone_name: Option<String>,
     /// CPU architecture.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub cpu_architecture: Option<String>,
     /// Whether the device is a tablet.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
     pub is_tablet: Option<bool>,
     /// Radio access technology.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub radio_access_technology: Option<String>,
     /// Application name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_name: Option<String>,
     /// Application version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_version: Option<String>,
     /// Application package (bundle id).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_package: Option<String>,
     /// Whether the app runs in the sandbox (development) environment.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
     pub is_sandboxed: Option<bool>,
     /// Apple Search Ads attribution, by version key (e.g. `Version3.1`).
     #[serde(
@@ -506,11 +322,7 @@ pub struct IosDevice {
     )]
     pub apple_search_ads_attribution: BTreeMap<String, BTreeMap<String, String>>,
     /// App Tracking Transparency status (2.6.0).
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub att_authorization_status: Option<AttAuthorizationStatus>,
     /// When the ATT status was set, in epoch milliseconds (0 when unknown).
     #[serde(default, deserialize_with = "l::i64")]
@@ -521,53 +333,25 @@ pub struct IosDevice {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TvosDevice {
     /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub build_id: Option<String>,
     /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub brand: Option<String>,
     /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub product: Option<String>,
     /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub name: Option<String>,
     /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub manufacturer: Option<String>,
     /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub os_version: Option<String>,
     /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub model: Option<String>,
     /// Screen height in pixels (0 when unknown).
     #[serde(default, deserialize_with = "l::i32")]
@@ -576,70 +360,34 @@ pub struct TvosDevice {
     #[serde(default, deserialize_with = "l::i32")]
     pub screen_width: i32,
     /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub country: Option<String>,
     /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_language: Option<String>,
     /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_country: Option<String>,
     /// Offset from UTC in hours.
     #[serde(default, deserialize_with = "l::i32")]
     pub timezone_offset: i32,
     /// Time zone name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub timezone_name: Option<String>,
     /// CPU architecture.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub cpu_architecture: Option<String>,
     /// Application name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_name: Option<String>,
     /// Application version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_version: Option<String>,
     /// Application package (bundle id).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_package: Option<String>,
     /// App Tracking Transparency status (2.6.0).
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
     pub att_authorization_status: Option<AttAuthorizationStatus>,
     /// When the ATT status was set, in epoch milliseconds (0 when unknown).
     #[serde(default, deserialize_with = "l::i64")]
@@ -651,53 +399,25 @@ pub struct TvosDevice {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct WebDevice {
     /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub build_id: Option<String>,
     /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub brand: Option<String>,
     /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub product: Option<String>,
     /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub name: Option<String>,
     /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub device_manufacturer: Option<String>,
     /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub os_version: Option<String>,
     /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub device_model: Option<String>,
     /// Screen height in pixels (0 when unknown).
     #[serde(default, deserialize_with = "l::i32")]
@@ -709,91 +429,43 @@ pub struct WebDevice {
     #[serde(default, deserialize_with = "l::i32")]
     pub screen_dpi: i32,
     /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub device_country: Option<String>,
     /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_language: Option<String>,
     /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_country: Option<String>,
     /// Mobile network country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub network_country: Option<String>,
     /// Mobile network carrier.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub network_carrier: Option<String>,
     /// Mobile network code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub network_code: Option<String>,
     /// Mobile country code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub network_mobile_country_code: Option<String>,
     /// Offset from UTC in hours.
     #[serde(default, deserialize_with = "l::i32")]
     pub timezone_offset: i32,
     /// Web push token.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub push_token: Option<String>,
     /// Whether the device is a tablet.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
     pub is_tablet: Option<bool>,
     /// Radio access technology.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub radio_access_technology: Option<String>,
     /// Limit-ad-tracking flag, as a string.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub limit_ad_tracking: Option<String>,
     /// Whether daylight saving time is in effect, as a string.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub is_dst: Option<String>,
 }
 
@@ -801,112 +473,52 @@ pub struct WebDevice {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RokuDevice {
     /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub build_id: Option<String>,
     /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub brand: Option<String>,
     /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub product: Option<String>,
     /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub name: Option<String>,
     /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub manufacturer: Option<String>,
     /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub os_version: Option<String>,
     /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub model: Option<String>,
     /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub country: Option<String>,
     /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_language: Option<String>,
     /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_country: Option<String>,
     /// Offset from UTC in hours.
     #[serde(default, deserialize_with = "l::i32")]
     pub timezone_offset: i32,
     /// Time zone name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub timezone_name: Option<String>,
     /// CPU architecture.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub cpu_architecture: Option<String>,
     /// Application name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_name: Option<String>,
     /// Application version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_version: Option<String>,
     /// Application package.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_package: Option<String>,
 }
 
@@ -914,53 +526,25 @@ pub struct RokuDevice {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ConsoleDevice {
     /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub build_id: Option<String>,
     /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub brand: Option<String>,
     /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub product: Option<String>,
     /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub name: Option<String>,
     /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub manufacturer: Option<String>,
     /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub os_version: Option<String>,
     /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub model: Option<String>,
     /// Screen height in pixels (0 when unknown).
     #[serde(default, deserialize_with = "l::i32")]
@@ -969,63 +553,31 @@ pub struct ConsoleDevice {
     #[serde(default, deserialize_with = "l::i32")]
     pub screen_width: i32,
     /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub country: Option<String>,
     /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_language: Option<String>,
     /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_country: Option<String>,
     /// Offset from UTC in hours.
     #[serde(default, deserialize_with = "l::i32")]
     pub timezone_offset: i32,
     /// Time zone name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub timezone_name: Option<String>,
     /// CPU architecture.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub cpu_architecture: Option<String>,
     /// Application name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_name: Option<String>,
     /// Application version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_version: Option<String>,
     /// Application package.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_package: Option<String>,
 }
 
@@ -1033,53 +585,25 @@ pub struct ConsoleDevice {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GenericDevice {
     /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub build_id: Option<String>,
     /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub brand: Option<String>,
     /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub product: Option<String>,
     /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub name: Option<String>,
     /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub manufacturer: Option<String>,
     /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub os_version: Option<String>,
     /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub model: Option<String>,
     /// Screen height in pixels (0 when unknown).
     #[serde(default, deserialize_with = "l::i32")]
@@ -1091,90 +615,42 @@ pub struct GenericDevice {
     #[serde(default, deserialize_with = "l::i32")]
     pub screen_dpi: i32,
     /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub country: Option<String>,
     /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_language: Option<String>,
     /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub locale_country: Option<String>,
     /// Offset from UTC in hours.
     #[serde(default, deserialize_with = "l::i32")]
     pub timezone_offset: i32,
     /// Time zone name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub timezone_name: Option<String>,
     /// Whether the device is a tablet.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
     pub is_tablet: Option<bool>,
     /// Whether the device supports telephony.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
     pub supports_telephony: Option<bool>,
     /// Whether the device has NFC.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
     pub has_nfc: Option<bool>,
     /// Whether Bluetooth is enabled.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
     pub bluetooth_enabled: Option<bool>,
     /// Bluetooth version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub bluetooth_version: Option<String>,
     /// Application name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_name: Option<String>,
     /// Application version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_version: Option<String>,
     /// Application package.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
+    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
     pub application_package: Option<String>,
 }
