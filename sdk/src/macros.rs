@@ -1,4 +1,208 @@
-//! Declarative helpers shared by the model modules.
+//! Declarative helpers shared by the model modules: a struct's serde attributes from its field
+//! types, and the polymorphic families.
+
+/// Declares model structs (one or several) whose serde attributes follow from their field types,
+/// as Java's inclusion rules do (spec §2.1 and §15). Every field is read leniently (the coercions
+/// of [`lenient`](crate::codec::lenient)), absent fields keep the struct's [`Default`], and:
+///
+/// | field type | written | read with |
+/// | --- | --- | --- |
+/// | `i32`, `i64`, `f64`, `bool` | always | `lenient::i32`, ... |
+/// | `Option<String>` | unless `None` or `""` | `lenient::string` |
+/// | `Option<i32>`, `Option<i64>`, `Option<f64>`, `Option<bool>` | unless `None` | `opt_i32`, ... |
+/// | `Option<Decimal>` | unless `None`, with its scale | `lenient::decimal` |
+/// | `Option<Uuid>` | unless `None` | `lenient::uuid` |
+/// | `Option<T>` (objects, wire enums) | unless `None` | `T`'s own `Deserialize` |
+/// | `Vec<String>` | unless empty | `lenient::string_list` (`null` items dropped) |
+/// | `Vec<T>` | unless empty | `lenient::vec` (`null` is empty) |
+/// | `BTreeMap<String, String>` | unless no entry has a value | `lenient::string_map` |
+/// | `BTreeMap<String, Vec<String>>` | the same | `lenient::string_list_map` |
+/// | `BTreeMap<String, BTreeMap<String, String>>` | the same | `lenient::nested_string_map` |
+/// | `BTreeMap<K, V>` | unless empty | `lenient::map` |
+///
+/// A field with a `#[serde(...)]` attribute of its own gets that attribute instead (Java's
+/// `if true` flags, and the few fields read or written their own way). `= value` after a field's
+/// type sets its default (otherwise the type's default). Field order is output order.
+///
+/// `pub struct Name: Header { ... }` declares the shared fields of a polymorphic family instead:
+/// written the same way, and read by the codec as it streams the variant's fields
+/// ([`Header`](crate::codec::tagged::Header)).
+macro_rules! wire_struct {
+    // The serde attribute of each field: its own, or its type's (most specific type first).
+    (@field $s:tt $(#[doc = $d:literal])* #[serde($($a:tt)*)] pub $f:ident: $t:ty
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [$($a)*] $(#[doc = $d])* pub $f: $t $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<String>
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::string",
+            skip_serializing_if = "crate::codec::lenient::is_blank"
+        ] $(#[doc = $d])* pub $f: Option<String> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<i32> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::opt_i32",
+            skip_serializing_if = "Option::is_none"
+        ] $(#[doc = $d])* pub $f: Option<i32> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<i64> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::opt_i64",
+            skip_serializing_if = "Option::is_none"
+        ] $(#[doc = $d])* pub $f: Option<i64> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<f64> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::opt_f64",
+            skip_serializing_if = "Option::is_none"
+        ] $(#[doc = $d])* pub $f: Option<f64> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<bool> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::opt_bool",
+            skip_serializing_if = "Option::is_none"
+        ] $(#[doc = $d])* pub $f: Option<bool> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<Uuid> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::uuid",
+            skip_serializing_if = "Option::is_none"
+        ] $(#[doc = $d])* pub $f: Option<Uuid> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<Decimal>
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::decimal",
+            serialize_with = "crate::codec::lenient::write_decimal",
+            skip_serializing_if = "Option::is_none"
+        ] $(#[doc = $d])* pub $f: Option<Decimal> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<$t:ty> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [skip_serializing_if = "Option::is_none"]
+            $(#[doc = $d])* pub $f: Option<$t> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: i32 $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [deserialize_with = "crate::codec::lenient::i32"]
+            $(#[doc = $d])* pub $f: i32 $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: i64 $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [deserialize_with = "crate::codec::lenient::i64"]
+            $(#[doc = $d])* pub $f: i64 $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: f64 $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [deserialize_with = "crate::codec::lenient::f64"]
+            $(#[doc = $d])* pub $f: f64 $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: bool $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [deserialize_with = "crate::codec::lenient::bool"]
+            $(#[doc = $d])* pub $f: bool $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Vec<String> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::string_list",
+            skip_serializing_if = "Vec::is_empty"
+        ] $(#[doc = $d])* pub $f: Vec<String> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Vec<$t:ty> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::vec",
+            skip_serializing_if = "Vec::is_empty"
+        ] $(#[doc = $d])* pub $f: Vec<$t> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<String, String>
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::string_map",
+            serialize_with = "crate::codec::lenient::write_string_map",
+            skip_serializing_if = "crate::codec::lenient::map_is_blank"
+        ] $(#[doc = $d])* pub $f: BTreeMap<String, String> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<String, Vec<String>>
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::string_list_map",
+            serialize_with = "crate::codec::lenient::write_list_map",
+            skip_serializing_if = "crate::codec::lenient::list_map_is_blank"
+        ] $(#[doc = $d])* pub $f: BTreeMap<String, Vec<String>> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<String, BTreeMap<String, String>>
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::nested_string_map",
+            serialize_with = "crate::codec::lenient::write_nested_map",
+            skip_serializing_if = "crate::codec::lenient::nested_map_is_blank"
+        ] $(#[doc = $d])* pub $f: BTreeMap<String, BTreeMap<String, String>> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<$k:ty, $t:ty>
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::map",
+            skip_serializing_if = "BTreeMap::is_empty"
+        ] $(#[doc = $d])* pub $f: BTreeMap<$k, $t> $(= $v)?, $($r)*);
+    };
+
+    // Adds a field with its attribute, its default and (for headers) its reader.
+    (@push [$mode:tt $name:ident $meta:tt [$($field:tt)*] [$($init:tt)*] [$($take:tt)*]]
+        [$($a:tt)*] $(#[doc = $d:literal])* pub $f:ident: $t:ty $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@field [$mode $name $meta
+            [$($field)* $(#[doc = $d])* #[serde($($a)*)] pub $f: $t,]
+            [$($init)* $f: wire_struct!(@default $($v)?),]
+            [$($take)* $f: $t [$($a)*],]
+        ] $($r)*);
+    };
+    (@default) => { ::core::default::Default::default() };
+    (@default $v:expr) => { $v };
+
+    // Every field read: the struct.
+    (@field [[] $name:ident [$($meta:tt)*] [$($field:tt)*] [$($init:tt)*] $take:tt]) => {
+        $($meta)*
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[serde(default)]
+        pub struct $name { $($field)* }
+
+        wire_struct!(@default_impl $name [$($init)*]);
+    };
+    (@field [[Header] $name:ident [$($meta:tt)*] [$($field:tt)*] [$($init:tt)*]
+        [$($f:ident: $t:ty [$($a:tt)*],)*]]) => {
+        $($meta)*
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+        pub struct $name { $($field)* }
+
+        wire_struct!(@default_impl $name [$($init)*]);
+
+        impl $crate::codec::tagged::Header for $name {
+            fn take<'de, A: ::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> Result<bool, A::Error> {
+                match key {
+                    $(
+                        stringify!($f) => {
+                            #[derive(::serde::Deserialize)]
+                            struct Field(#[serde($($a)*)] $t);
+                            self.$f = map.next_value::<Field>()?.0;
+                        }
+                    )*
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            }
+        }
+    };
+    (@default_impl $name:ident [$($init:tt)*]) => {
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $($init)* }
+            }
+        }
+    };
+
+    ($($(#[$meta:meta])* pub struct $name:ident $(: $header:ident)? { $($fields:tt)* })*) => {$(
+        wire_struct!(@field [[$($header)?] $name [$(#[$meta])*] [] [] []] $($fields)*);
+    )*};
+}
 
 /// Declares the body enum of a polymorphic family: one variant per wire `type`, optionally a
 /// catch-all variant holding an [`Unrecognized`](crate::model::Unrecognized) object.

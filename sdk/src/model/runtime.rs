@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde::de::MapAccess;
-use serde::{Deserialize, Serialize};
 
 use super::enums::{AttAuthorizationStatus, RuntimeEnvironmentType};
 use super::identity::DeviceIdentity;
@@ -143,514 +143,347 @@ variant_from!(Device {
     Roku(RokuDevice),
 });
 
-/// Device fields of an `android` runtime environment.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct AndroidDevice {
-    /// Build id.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub manufacturer: Option<String>,
-    /// OS version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub model: Option<String>,
-    /// Screen height in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_height: i32,
-    /// Screen width in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_width: i32,
-    /// Screen density (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_dpi: i32,
-    /// Device country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub country: Option<String>,
-    /// Locale language.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_country: Option<String>,
-    /// Mobile network country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub network_country: Option<String>,
-    /// Mobile network carrier.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub network_carrier: Option<String>,
-    /// Mobile network code.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub network_code: Option<String>,
-    /// Mobile country code.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub network_mobile_country_code: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Time zone name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub timezone_name: Option<String>,
-    /// Whether the device is a tablet.
-    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
-    pub is_tablet: Option<bool>,
-    /// Whether the device supports telephony.
-    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
-    pub supports_telephony: Option<bool>,
-    /// Whether the device has NFC.
-    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
-    pub has_nfc: Option<bool>,
-    /// Whether Bluetooth is enabled.
-    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
-    pub bluetooth_enabled: Option<bool>,
-    /// Bluetooth version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub bluetooth_version: Option<String>,
-    /// Android API level (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub android_sdk_level: i32,
-    /// Application name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_name: Option<String>,
-    /// Application version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_version: Option<String>,
-    /// Application package.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_package: Option<String>,
-    /// Google Play install referrer.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub install_referrer: Option<String>,
-}
+wire_struct! {
+    /// Device fields of an `android` runtime environment.
+    pub struct AndroidDevice {
+        /// Build id.
+        pub build_id: Option<String>,
+        /// Brand.
+        pub brand: Option<String>,
+        /// Product.
+        pub product: Option<String>,
+        /// Device name.
+        pub name: Option<String>,
+        /// Manufacturer.
+        pub manufacturer: Option<String>,
+        /// OS version.
+        pub os_version: Option<String>,
+        /// Model.
+        pub model: Option<String>,
+        /// Screen height in pixels (0 when unknown).
+        pub screen_height: i32,
+        /// Screen width in pixels (0 when unknown).
+        pub screen_width: i32,
+        /// Screen density (0 when unknown).
+        pub screen_dpi: i32,
+        /// Device country.
+        pub country: Option<String>,
+        /// Locale language.
+        pub locale_language: Option<String>,
+        /// Locale country.
+        pub locale_country: Option<String>,
+        /// Mobile network country.
+        pub network_country: Option<String>,
+        /// Mobile network carrier.
+        pub network_carrier: Option<String>,
+        /// Mobile network code.
+        pub network_code: Option<String>,
+        /// Mobile country code.
+        pub network_mobile_country_code: Option<String>,
+        /// Offset from UTC in hours.
+        pub timezone_offset: i32,
+        /// Time zone name.
+        pub timezone_name: Option<String>,
+        /// Whether the device is a tablet.
+        pub is_tablet: Option<bool>,
+        /// Whether the device supports telephony.
+        pub supports_telephony: Option<bool>,
+        /// Whether the device has NFC.
+        pub has_nfc: Option<bool>,
+        /// Whether Bluetooth is enabled.
+        pub bluetooth_enabled: Option<bool>,
+        /// Bluetooth version.
+        pub bluetooth_version: Option<String>,
+        /// Android API level (0 when unknown).
+        pub android_sdk_level: i32,
+        /// Application name.
+        pub application_name: Option<String>,
+        /// Application version.
+        pub application_version: Option<String>,
+        /// Application package.
+        pub application_package: Option<String>,
+        /// Google Play install referrer.
+        pub install_referrer: Option<String>,
+    }
 
-/// Device fields of an `ios` runtime environment.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct IosDevice {
-    /// Build id.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub manufacturer: Option<String>,
-    /// OS version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub model: Option<String>,
-    /// Screen height in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_height: i32,
-    /// Screen width in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_width: i32,
-    /// Device country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub country: Option<String>,
-    /// Locale language.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_country: Option<String>,
-    /// Mobile network country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub network_country: Option<String>,
-    /// Mobile network carrier.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub network_carrier: Option<String>,
-    /// Mobile network code.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub network_code: Option<String>,
-    /// Mobile country code.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub network_mobile_country_code: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Time zone name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub timezone_name: Option<String>,
-    /// CPU architecture.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub cpu_architecture: Option<String>,
-    /// Whether the device is a tablet.
-    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
-    pub is_tablet: Option<bool>,
-    /// Radio access technology.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub radio_access_technology: Option<String>,
-    /// Application name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_name: Option<String>,
-    /// Application version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_version: Option<String>,
-    /// Application package (bundle id).
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_package: Option<String>,
-    /// Whether the app runs in the sandbox (development) environment.
-    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
-    pub is_sandboxed: Option<bool>,
-    /// Apple Search Ads attribution, by version key (e.g. `Version3.1`).
-    #[serde(
-        default,
-        deserialize_with = "l::nested_string_map",
-        serialize_with = "l::write_nested_map",
-        skip_serializing_if = "l::nested_map_is_blank"
-    )]
-    pub apple_search_ads_attribution: BTreeMap<String, BTreeMap<String, String>>,
-    /// App Tracking Transparency status (2.6.0).
-    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
-    pub att_authorization_status: Option<AttAuthorizationStatus>,
-    /// When the ATT status was set, in epoch milliseconds (0 when unknown).
-    #[serde(default, deserialize_with = "l::i64")]
-    pub att_timestamp_unixtime_ms: i64,
-}
+    /// Device fields of an `ios` runtime environment.
+    pub struct IosDevice {
+        /// Build id.
+        pub build_id: Option<String>,
+        /// Brand.
+        pub brand: Option<String>,
+        /// Product.
+        pub product: Option<String>,
+        /// Device name.
+        pub name: Option<String>,
+        /// Manufacturer.
+        pub manufacturer: Option<String>,
+        /// OS version.
+        pub os_version: Option<String>,
+        /// Model.
+        pub model: Option<String>,
+        /// Screen height in pixels (0 when unknown).
+        pub screen_height: i32,
+        /// Screen width in pixels (0 when unknown).
+        pub screen_width: i32,
+        /// Device country.
+        pub country: Option<String>,
+        /// Locale language.
+        pub locale_language: Option<String>,
+        /// Locale country.
+        pub locale_country: Option<String>,
+        /// Mobile network country.
+        pub network_country: Option<String>,
+        /// Mobile network carrier.
+        pub network_carrier: Option<String>,
+        /// Mobile network code.
+        pub network_code: Option<String>,
+        /// Mobile country code.
+        pub network_mobile_country_code: Option<String>,
+        /// Offset from UTC in hours.
+        pub timezone_offset: i32,
+        /// Time zone name.
+        pub timezone_name: Option<String>,
+        /// CPU architecture.
+        pub cpu_architecture: Option<String>,
+        /// Whether the device is a tablet.
+        pub is_tablet: Option<bool>,
+        /// Radio access technology.
+        pub radio_access_technology: Option<String>,
+        /// Application name.
+        pub application_name: Option<String>,
+        /// Application version.
+        pub application_version: Option<String>,
+        /// Application package (bundle id).
+        pub application_package: Option<String>,
+        /// Whether the app runs in the sandbox (development) environment.
+        pub is_sandboxed: Option<bool>,
+        /// Apple Search Ads attribution, by version key (e.g. `Version3.1`).
+        pub apple_search_ads_attribution: BTreeMap<String, BTreeMap<String, String>>,
+        /// App Tracking Transparency status (2.6.0).
+        pub att_authorization_status: Option<AttAuthorizationStatus>,
+        /// When the ATT status was set, in epoch milliseconds (0 when unknown).
+        pub att_timestamp_unixtime_ms: i64,
+    }
 
-/// Device fields of a `tvos` runtime environment.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TvosDevice {
-    /// Build id.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub manufacturer: Option<String>,
-    /// OS version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub model: Option<String>,
-    /// Screen height in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_height: i32,
-    /// Screen width in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_width: i32,
-    /// Device country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub country: Option<String>,
-    /// Locale language.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_country: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Time zone name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub timezone_name: Option<String>,
-    /// CPU architecture.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub cpu_architecture: Option<String>,
-    /// Application name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_name: Option<String>,
-    /// Application version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_version: Option<String>,
-    /// Application package (bundle id).
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_package: Option<String>,
-    /// App Tracking Transparency status (2.6.0).
-    #[serde(default, deserialize_with = "l::opt_enum", skip_serializing_if = "Option::is_none")]
-    pub att_authorization_status: Option<AttAuthorizationStatus>,
-    /// When the ATT status was set, in epoch milliseconds (0 when unknown).
-    #[serde(default, deserialize_with = "l::i64")]
-    pub att_timestamp_unixtime_ms: i64,
-}
+    /// Device fields of a `tvos` runtime environment.
+    pub struct TvosDevice {
+        /// Build id.
+        pub build_id: Option<String>,
+        /// Brand.
+        pub brand: Option<String>,
+        /// Product.
+        pub product: Option<String>,
+        /// Device name.
+        pub name: Option<String>,
+        /// Manufacturer.
+        pub manufacturer: Option<String>,
+        /// OS version.
+        pub os_version: Option<String>,
+        /// Model.
+        pub model: Option<String>,
+        /// Screen height in pixels (0 when unknown).
+        pub screen_height: i32,
+        /// Screen width in pixels (0 when unknown).
+        pub screen_width: i32,
+        /// Device country.
+        pub country: Option<String>,
+        /// Locale language.
+        pub locale_language: Option<String>,
+        /// Locale country.
+        pub locale_country: Option<String>,
+        /// Offset from UTC in hours.
+        pub timezone_offset: i32,
+        /// Time zone name.
+        pub timezone_name: Option<String>,
+        /// CPU architecture.
+        pub cpu_architecture: Option<String>,
+        /// Application name.
+        pub application_name: Option<String>,
+        /// Application version.
+        pub application_version: Option<String>,
+        /// Application package (bundle id).
+        pub application_package: Option<String>,
+        /// App Tracking Transparency status (2.6.0).
+        pub att_authorization_status: Option<AttAuthorizationStatus>,
+        /// When the ATT status was set, in epoch milliseconds (0 when unknown).
+        pub att_timestamp_unixtime_ms: i64,
+    }
 
-/// Device fields of a `mobileweb` runtime environment. Note the `device_` prefixes and the
-/// string-typed `limit_ad_tracking` and `is_dst`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct WebDevice {
-    /// Build id.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub device_manufacturer: Option<String>,
-    /// OS version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub device_model: Option<String>,
-    /// Screen height in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_height: i32,
-    /// Screen width in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_width: i32,
-    /// Screen density (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_dpi: i32,
-    /// Device country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub device_country: Option<String>,
-    /// Locale language.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_country: Option<String>,
-    /// Mobile network country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub network_country: Option<String>,
-    /// Mobile network carrier.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub network_carrier: Option<String>,
-    /// Mobile network code.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub network_code: Option<String>,
-    /// Mobile country code.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub network_mobile_country_code: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Web push token.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub push_token: Option<String>,
-    /// Whether the device is a tablet.
-    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
-    pub is_tablet: Option<bool>,
-    /// Radio access technology.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub radio_access_technology: Option<String>,
-    /// Limit-ad-tracking flag, as a string.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub limit_ad_tracking: Option<String>,
-    /// Whether daylight saving time is in effect, as a string.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub is_dst: Option<String>,
-}
+    /// Device fields of a `mobileweb` runtime environment. Note the `device_` prefixes and the
+    /// string-typed `limit_ad_tracking` and `is_dst`.
+    pub struct WebDevice {
+        /// Build id.
+        pub build_id: Option<String>,
+        /// Brand.
+        pub brand: Option<String>,
+        /// Product.
+        pub product: Option<String>,
+        /// Device name.
+        pub name: Option<String>,
+        /// Manufacturer.
+        pub device_manufacturer: Option<String>,
+        /// OS version.
+        pub os_version: Option<String>,
+        /// Model.
+        pub device_model: Option<String>,
+        /// Screen height in pixels (0 when unknown).
+        pub screen_height: i32,
+        /// Screen width in pixels (0 when unknown).
+        pub screen_width: i32,
+        /// Screen density (0 when unknown).
+        pub screen_dpi: i32,
+        /// Device country.
+        pub device_country: Option<String>,
+        /// Locale language.
+        pub locale_language: Option<String>,
+        /// Locale country.
+        pub locale_country: Option<String>,
+        /// Mobile network country.
+        pub network_country: Option<String>,
+        /// Mobile network carrier.
+        pub network_carrier: Option<String>,
+        /// Mobile network code.
+        pub network_code: Option<String>,
+        /// Mobile country code.
+        pub network_mobile_country_code: Option<String>,
+        /// Offset from UTC in hours.
+        pub timezone_offset: i32,
+        /// Web push token.
+        pub push_token: Option<String>,
+        /// Whether the device is a tablet.
+        pub is_tablet: Option<bool>,
+        /// Radio access technology.
+        pub radio_access_technology: Option<String>,
+        /// Limit-ad-tracking flag, as a string.
+        pub limit_ad_tracking: Option<String>,
+        /// Whether daylight saving time is in effect, as a string.
+        pub is_dst: Option<String>,
+    }
 
-/// Device fields of a `roku` runtime environment.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RokuDevice {
-    /// Build id.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub manufacturer: Option<String>,
-    /// OS version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub model: Option<String>,
-    /// Device country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub country: Option<String>,
-    /// Locale language.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_country: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Time zone name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub timezone_name: Option<String>,
-    /// CPU architecture.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub cpu_architecture: Option<String>,
-    /// Application name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_name: Option<String>,
-    /// Application version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_version: Option<String>,
-    /// Application package.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_package: Option<String>,
-}
+    /// Device fields of a `roku` runtime environment.
+    pub struct RokuDevice {
+        /// Build id.
+        pub build_id: Option<String>,
+        /// Brand.
+        pub brand: Option<String>,
+        /// Product.
+        pub product: Option<String>,
+        /// Device name.
+        pub name: Option<String>,
+        /// Manufacturer.
+        pub manufacturer: Option<String>,
+        /// OS version.
+        pub os_version: Option<String>,
+        /// Model.
+        pub model: Option<String>,
+        /// Device country.
+        pub country: Option<String>,
+        /// Locale language.
+        pub locale_language: Option<String>,
+        /// Locale country.
+        pub locale_country: Option<String>,
+        /// Offset from UTC in hours.
+        pub timezone_offset: i32,
+        /// Time zone name.
+        pub timezone_name: Option<String>,
+        /// CPU architecture.
+        pub cpu_architecture: Option<String>,
+        /// Application name.
+        pub application_name: Option<String>,
+        /// Application version.
+        pub application_version: Option<String>,
+        /// Application package.
+        pub application_package: Option<String>,
+    }
 
-/// Device fields of an `xbox` or `firetv` runtime environment (both have this shape).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ConsoleDevice {
-    /// Build id.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub manufacturer: Option<String>,
-    /// OS version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub model: Option<String>,
-    /// Screen height in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_height: i32,
-    /// Screen width in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_width: i32,
-    /// Device country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub country: Option<String>,
-    /// Locale language.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_country: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Time zone name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub timezone_name: Option<String>,
-    /// CPU architecture.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub cpu_architecture: Option<String>,
-    /// Application name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_name: Option<String>,
-    /// Application version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_version: Option<String>,
-    /// Application package.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_package: Option<String>,
-}
+    /// Device fields of an `xbox` or `firetv` runtime environment (both have this shape).
+    pub struct ConsoleDevice {
+        /// Build id.
+        pub build_id: Option<String>,
+        /// Brand.
+        pub brand: Option<String>,
+        /// Product.
+        pub product: Option<String>,
+        /// Device name.
+        pub name: Option<String>,
+        /// Manufacturer.
+        pub manufacturer: Option<String>,
+        /// OS version.
+        pub os_version: Option<String>,
+        /// Model.
+        pub model: Option<String>,
+        /// Screen height in pixels (0 when unknown).
+        pub screen_height: i32,
+        /// Screen width in pixels (0 when unknown).
+        pub screen_width: i32,
+        /// Device country.
+        pub country: Option<String>,
+        /// Locale language.
+        pub locale_language: Option<String>,
+        /// Locale country.
+        pub locale_country: Option<String>,
+        /// Offset from UTC in hours.
+        pub timezone_offset: i32,
+        /// Time zone name.
+        pub timezone_name: Option<String>,
+        /// CPU architecture.
+        pub cpu_architecture: Option<String>,
+        /// Application name.
+        pub application_name: Option<String>,
+        /// Application version.
+        pub application_version: Option<String>,
+        /// Application package.
+        pub application_package: Option<String>,
+    }
 
-/// Device fields of the generic runtime environments `unknown`, `smarttv` and `alexa`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GenericDevice {
-    /// Build id.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub manufacturer: Option<String>,
-    /// OS version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub model: Option<String>,
-    /// Screen height in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_height: i32,
-    /// Screen width in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_width: i32,
-    /// Screen density (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_dpi: i32,
-    /// Device country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub country: Option<String>,
-    /// Locale language.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub locale_country: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Time zone name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub timezone_name: Option<String>,
-    /// Whether the device is a tablet.
-    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
-    pub is_tablet: Option<bool>,
-    /// Whether the device supports telephony.
-    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
-    pub supports_telephony: Option<bool>,
-    /// Whether the device has NFC.
-    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
-    pub has_nfc: Option<bool>,
-    /// Whether Bluetooth is enabled.
-    #[serde(default, deserialize_with = "l::opt_bool", skip_serializing_if = "Option::is_none")]
-    pub bluetooth_enabled: Option<bool>,
-    /// Bluetooth version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub bluetooth_version: Option<String>,
-    /// Application name.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_name: Option<String>,
-    /// Application version.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_version: Option<String>,
-    /// Application package.
-    #[serde(default, deserialize_with = "l::string", skip_serializing_if = "l::is_blank")]
-    pub application_package: Option<String>,
+    /// Device fields of the generic runtime environments `unknown`, `smarttv` and `alexa`.
+    pub struct GenericDevice {
+        /// Build id.
+        pub build_id: Option<String>,
+        /// Brand.
+        pub brand: Option<String>,
+        /// Product.
+        pub product: Option<String>,
+        /// Device name.
+        pub name: Option<String>,
+        /// Manufacturer.
+        pub manufacturer: Option<String>,
+        /// OS version.
+        pub os_version: Option<String>,
+        /// Model.
+        pub model: Option<String>,
+        /// Screen height in pixels (0 when unknown).
+        pub screen_height: i32,
+        /// Screen width in pixels (0 when unknown).
+        pub screen_width: i32,
+        /// Screen density (0 when unknown).
+        pub screen_dpi: i32,
+        /// Device country.
+        pub country: Option<String>,
+        /// Locale language.
+        pub locale_language: Option<String>,
+        /// Locale country.
+        pub locale_country: Option<String>,
+        /// Offset from UTC in hours.
+        pub timezone_offset: i32,
+        /// Time zone name.
+        pub timezone_name: Option<String>,
+        /// Whether the device is a tablet.
+        pub is_tablet: Option<bool>,
+        /// Whether the device supports telephony.
+        pub supports_telephony: Option<bool>,
+        /// Whether the device has NFC.
+        pub has_nfc: Option<bool>,
+        /// Whether Bluetooth is enabled.
+        pub bluetooth_enabled: Option<bool>,
+        /// Bluetooth version.
+        pub bluetooth_version: Option<String>,
+        /// Application name.
+        pub application_name: Option<String>,
+        /// Application version.
+        pub application_version: Option<String>,
+        /// Application package.
+        pub application_package: Option<String>,
+    }
 }
