@@ -284,13 +284,3 @@ macro_rules! tagged_serde {
         }
     )*};
 }
-
-/// Takes one header field out of a map, decoding it with a lenient field decoder.
-macro_rules! take_field {
-    ($map:expr, $ty:ty, $func:tt) => {{
-        #[derive(::serde::Deserialize)]
-        struct Field(#[serde(deserialize_with = $func)] $ty);
-        $map.next_value::<Field>()?.0
-    }};
-    ($map:expr, $ty:ty) => {{ $map.next_value::<$ty>()? }};
-}

@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
-use serde::Serialize;
-use serde::de::MapAccess;
 use uuid::Uuid;
 
 use super::account::Account;
@@ -15,7 +13,7 @@ use super::identity::{PartnerIdentity, UserIdentity};
 use super::runtime::RuntimeEnvironment;
 use crate::codec::DecodeErrorKind;
 use crate::codec::lenient as l;
-use crate::codec::tagged::{Header, Tagged, Unrecognized};
+use crate::codec::tagged::{Tagged, Unrecognized};
 
 wire_struct! {
     /// A batch of one user's events (`event_processing_request`).
@@ -120,39 +118,6 @@ impl Event {
     }
 }
 
-/// The fields every event has, whatever its type.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct EventHeader {
-    /// Event id (a UUID): use it to deduplicate retried batches.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<Uuid>,
-    /// When the event happened, in epoch milliseconds.
-    pub timestamp_ms: i64,
-    /// Source event id.
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub source_id: Option<String>,
-    /// Session id.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<i64>,
-    /// Where the device was (needs `allow_access_location`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<Location>,
-}
-
-impl Header for EventHeader {
-    fn take<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
-        match key {
-            "id" => self.id = take_field!(map, Option<Uuid>, "l::uuid"),
-            "timestamp_ms" => self.timestamp_ms = take_field!(map, i64, "l::i64"),
-            "source_id" => self.source_id = take_field!(map, Option<String>, "l::string"),
-            "session_id" => self.session_id = take_field!(map, Option<i64>, "l::opt_i64"),
-            "location" => self.location = take_field!(map, Option<Location>),
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-}
-
 tagged_body! {
     /// The type-specific part of an event.
     pub enum EventData {
@@ -243,6 +208,20 @@ variant_from!(EventData {
 });
 
 wire_struct! {
+    /// The fields every event has, whatever its type.
+    pub struct EventHeader: Header {
+        /// Event id (a UUID): use it to deduplicate retried batches.
+        pub id: Option<Uuid>,
+        /// When the event happened, in epoch milliseconds.
+        pub timestamp_ms: i64,
+        /// Source event id.
+        pub source_id: Option<String>,
+        /// Session id.
+        pub session_id: Option<i64>,
+        /// Where the device was (needs `allow_access_location`).
+        pub location: Option<Location>,
+    }
+
     /// Where the device was when the event happened (needs `allow_access_location`).
     pub struct Location {
         /// Latitude in degrees.

@@ -1,7 +1,5 @@
 //! The message envelope and the ten Firehose message types.
 
-use serde::Serialize;
-use serde::de::MapAccess;
 use uuid::Uuid;
 
 use super::audience::*;
@@ -11,23 +9,20 @@ use super::event::{EventProcessingRequest, EventProcessingResponse};
 use super::registration::{
     FIREHOSE_VERSION, ModuleRegistrationRequest, ModuleRegistrationResponse,
 };
-use crate::codec::lenient as l;
-use crate::codec::tagged::{Body, Header, Tagged, Unrecognized};
+use crate::codec::tagged::{Body, Tagged, Unrecognized};
 use crate::codec::{DecodeError, DecodeErrorKind, EncodeError};
 
-/// Fields every message carries. All are optional on input (Java invents them when absent);
-/// responses built by this SDK always carry all three.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct Envelope {
-    /// Message id, a UUID.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<Uuid>,
-    /// When the message was created, in epoch milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timestamp_ms: Option<i64>,
-    /// The protocol version of the sender.
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub firehose_version: Option<String>,
+wire_struct! {
+    /// Fields every message carries. All are optional on input (Java invents them when absent);
+    /// responses built by this SDK always carry all three.
+    pub struct Envelope: Header {
+        /// Message id, a UUID.
+        pub id: Option<Uuid>,
+        /// When the message was created, in epoch milliseconds.
+        pub timestamp_ms: Option<i64>,
+        /// The protocol version of the sender.
+        pub firehose_version: Option<String>,
+    }
 }
 
 impl Envelope {
@@ -42,20 +37,6 @@ impl Envelope {
             timestamp_ms: Some(now_ms),
             firehose_version: Some(FIREHOSE_VERSION.to_owned()),
         }
-    }
-}
-
-impl Header for Envelope {
-    fn take<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
-        match key {
-            "id" => self.id = take_field!(map, Option<Uuid>, "l::uuid"),
-            "timestamp_ms" => self.timestamp_ms = take_field!(map, Option<i64>, "l::opt_i64"),
-            "firehose_version" => {
-                self.firehose_version = take_field!(map, Option<String>, "l::string")
-            }
-            _ => return Ok(false),
-        }
-        Ok(true)
     }
 }
 

@@ -1,16 +1,13 @@
 //! The module registration: what the integration is, what it may receive and which settings
 //! customers fill in. mParticle reads it once, from the `module_registration_response`.
 
-use serde::Serialize;
-use serde::de::MapAccess;
-
 use super::enums::*;
 use super::identity::{
     DeviceIdentityPermission, PartnerIdentityPermission, UserIdentityPermission,
 };
 use crate::codec::DecodeErrorKind;
 use crate::codec::lenient as l;
-use crate::codec::tagged::{Header, NoHeader, Tagged, Unrecognized};
+use crate::codec::tagged::{NoHeader, Tagged, Unrecognized};
 
 /// The Firehose protocol version this SDK speaks (`firehose_version`, registration `sdk_version`).
 pub const FIREHOSE_VERSION: &str = "3.2.0";
@@ -85,48 +82,21 @@ pub struct Setting {
     pub kind: SettingKind,
 }
 
-/// Fields every setting has.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SettingHeader {
-    /// Key under which the value is sent (required, unique within its list).
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub id: Option<String>,
-    /// Label shown to the customer (required).
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub name: Option<String>,
-    /// Tooltip: short, no markdown or links.
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub description: Option<String>,
-    /// Whether the customer sees the setting (hidden ones are set by the integration).
-    pub visible: bool,
-}
-
-impl Default for SettingHeader {
-    fn default() -> Self {
-        Self {
-            id: None,
-            name: None,
-            description: None,
-            visible: true,
-        }
-    }
-}
-
-impl Header for SettingHeader {
-    fn take<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
-        match key {
-            "id" => self.id = take_field!(map, Option<String>, "l::string"),
-            "name" => self.name = take_field!(map, Option<String>, "l::string"),
-            "description" => self.description = take_field!(map, Option<String>, "l::string"),
-            // Absent or `null` means visible (Java cannot read settings back at all).
-            "visible" => self.visible = take_field!(map, bool, "l::bool_default_true"),
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-}
-
 wire_struct! {
+    /// Fields every setting has.
+    pub struct SettingHeader: Header {
+        /// Key under which the value is sent (required, unique within its list).
+        pub id: Option<String>,
+        /// Label shown to the customer (required).
+        pub name: Option<String>,
+        /// Tooltip: short, no markdown or links.
+        pub description: Option<String>,
+        /// Whether the customer sees the setting (hidden ones are set by the integration).
+        /// Absent or `null` reads as visible (Java cannot read settings back at all).
+        #[serde(deserialize_with = "l::bool_default_true")]
+        pub visible: bool = true,
+    }
+
     /// A text setting.
     pub struct TextSetting {
         /// Default value.

@@ -5,14 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-use serde::de::MapAccess;
-
 use super::enums::{AttAuthorizationStatus, RuntimeEnvironmentType};
 use super::identity::DeviceIdentity;
 use crate::codec::DecodeErrorKind;
 use crate::codec::lenient as l;
-use crate::codec::tagged::{Header, Tagged, Unrecognized};
+use crate::codec::tagged::{Tagged, Unrecognized};
 
 /// The device and app a batch came from: fields common to every platform, and the
 /// platform-specific device fields.
@@ -39,41 +36,20 @@ impl RuntimeEnvironment {
     }
 }
 
-/// Fields every runtime environment has.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct RuntimeHeader {
-    /// Whether the app runs in debug or development mode (written only when true).
-    #[serde(skip_serializing_if = "l::is_false")]
-    pub is_debug: bool,
-    /// Client IP address (needs `allow_access_ip_address`).
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub client_ip_address: Option<String>,
-    /// Version of the mParticle client SDK (not the Firehose SDK).
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub sdk_version: Option<String>,
-    /// HTTP user agent (needs `allow_access_http_user_agent`).
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub http_header_user_agent: Option<String>,
-    /// Device identities.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub identities: Vec<DeviceIdentity>,
-}
-
-impl Header for RuntimeHeader {
-    fn take<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
-        match key {
-            "is_debug" => self.is_debug = take_field!(map, bool, "l::bool"),
-            "client_ip_address" => {
-                self.client_ip_address = take_field!(map, Option<String>, "l::string")
-            }
-            "sdk_version" => self.sdk_version = take_field!(map, Option<String>, "l::string"),
-            "http_header_user_agent" => {
-                self.http_header_user_agent = take_field!(map, Option<String>, "l::string")
-            }
-            "identities" => self.identities = take_field!(map, Vec<DeviceIdentity>, "l::vec"),
-            _ => return Ok(false),
-        }
-        Ok(true)
+wire_struct! {
+    /// Fields every runtime environment has.
+    pub struct RuntimeHeader: Header {
+        /// Whether the app runs in debug or development mode (written only when true).
+        #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
+        pub is_debug: bool,
+        /// Client IP address (needs `allow_access_ip_address`).
+        pub client_ip_address: Option<String>,
+        /// Version of the mParticle client SDK (not the Firehose SDK).
+        pub sdk_version: Option<String>,
+        /// HTTP user agent (needs `allow_access_http_user_agent`).
+        pub http_header_user_agent: Option<String>,
+        /// Device identities.
+        pub identities: Vec<DeviceIdentity>,
     }
 }
 
