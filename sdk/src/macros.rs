@@ -1,5 +1,5 @@
 //! Declarative helpers shared by the model modules: a struct's serde attributes from its field
-//! types, and the polymorphic families.
+//! types, the wire enums, and the polymorphic families.
 
 /// Declares model structs (one or several) whose serde attributes follow from their field types,
 /// as Java's inclusion rules do (spec §2.1 and §15). Every field is read leniently (the coercions
@@ -204,15 +204,110 @@ macro_rules! wire_struct {
     )*};
 }
 
-/// Declares the body enum of a polymorphic family: one variant per wire `type`, optionally a
-/// catch-all variant holding an [`Unrecognized`](crate::model::Unrecognized) object.
-macro_rules! tagged_body {
+/// Declares a wire enum: known values with their exact wire strings, plus `Other(String)`.
+macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $wire:literal => $variant:ident($ty:ty), )*
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )*
         }
-        $(unrecognized: $unrec:ident,)?
+    ) => {
+        $(#[$meta])*
+        ///
+        /// Serialized as its lower-case wire string. Reading is case-sensitive, as in Java; a value
+        /// this SDK does not know is kept as [`Other`](Self::Other) and written back unchanged.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* #[doc = concat!("Wire value `", $wire, "`.")] $variant, )*
+            /// A value this SDK version does not know, kept verbatim.
+            Other(String),
+        }
+
+        impl $name {
+            /// Every value this SDK knows, in the protocol's declaration order.
+            pub const KNOWN: &'static [$name] = &[$($name::$variant),*];
+
+            /// The wire string.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( $name::$variant => $wire, )*
+                    $name::Other(s) => s,
+                }
+            }
+
+            /// Whether this is a value the SDK knows (not [`Other`](Self::Other)).
+            pub fn is_known(&self) -> bool {
+                !matches!(self, $name::Other(_))
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(match s {
+                    $( $wire => $name::$variant, )*
+                    other => $name::Other(other.to_owned()),
+                })
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                match s.parse() {
+                    Ok(v) => v,
+                    Err(never) => match never {},
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                match $crate::codec::lenient::opt_enum::<D, $name>(d)? {
+                    Some(v) => Ok(v),
+                    None => Err($crate::codec::error::de_error(
+                        $crate::codec::DecodeErrorKind::WrongType,
+                        concat!("expected a ", stringify!($name), " string, found null"),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+/// Declares a polymorphic family (spec §3) from one list of its variants:
+///
+/// * the enum of its variants, one per wire `type`, each holding its struct, plus with
+///   `_ => Unrecognized` a catch-all holding an [`Unrecognized`](crate::model::Unrecognized)
+///   object;
+/// * the wire enum of its `type` names (`EventType` for `EventData`, ...), same variant names;
+/// * `From` each variant's struct, except for a struct that several variants share (`shared`);
+/// * the codec of the family type named by `impl Tagged`: the enum itself, or a struct of a
+///   [`wire_struct!`] header and the enum.
+macro_rules! tagged_family {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $wire:literal => $variant:ident($ty:ty) $($shared:ident)?, )*
+            $( _ => $unrec:ident, )?
+        }
+
+        $(#[$kmeta:meta])*
+        pub enum $kind:ident;
+
+        impl Tagged($family:literal) for $tagged:ident $({ $h:ident: $header:ty, $b:ident })?;
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
@@ -226,6 +321,13 @@ macro_rules! tagged_body {
                 /// never dropped, and re-encoding writes it back unchanged.
                 $unrec($crate::model::Unrecognized),
             )?
+        }
+
+        wire_enum! {
+            $(#[$kmeta])*
+            pub enum $kind {
+                $( $(#[$vmeta])* $variant = $wire, )*
+            }
         }
 
         impl $crate::codec::tagged::Body for $name {
@@ -254,33 +356,109 @@ macro_rules! tagged_body {
                 }
             }
         }
-    };
-}
 
-/// Implements `From<Variant struct>` for an enum whose variants each wrap a distinct type.
-macro_rules! variant_from {
-    ($name:ident { $($variant:ident($ty:ty)),* $(,)? }) => {$(
-        impl From<$ty> for $name {
-            fn from(v: $ty) -> Self {
-                $name::$variant(v)
-            }
-        }
-    )*};
-}
+        $( tagged_family!(@from $name $variant($ty) $($shared)?); )*
 
-/// Implements `Serialize` and `Deserialize` for a [`Tagged`](crate::codec::tagged::Tagged) type.
-macro_rules! tagged_serde {
-    ($($ty:ty),*) => {$(
-        impl ::serde::Serialize for $ty {
+        tagged_family!(@tagged $family $tagged $name [$($unrec)?] $({ $h: $header, $b })?);
+
+        impl ::serde::Serialize for $tagged {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 $crate::codec::tagged::serialize(self, s)
             }
         }
 
-        impl<'de> ::serde::Deserialize<'de> for $ty {
+        impl<'de> ::serde::Deserialize<'de> for $tagged {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 $crate::codec::tagged::deserialize::<Self, D>(d)
             }
         }
-    )*};
+    };
+
+    (@from $name:ident $variant:ident($ty:ty)) => {
+        impl From<$ty> for $name {
+            fn from(v: $ty) -> Self {
+                $name::$variant(v)
+            }
+        }
+    };
+    (@from $name:ident $variant:ident($ty:ty) shared) => {};
+
+    // The family is the enum itself, with no shared fields.
+    (@tagged $family:literal $tagged:ident $name:ident [$unrec:ident]) => {
+        impl $crate::codec::tagged::Tagged for $tagged {
+            const FAMILY: &'static str = $family;
+            type Header = $crate::codec::tagged::NoHeader;
+            type Body = $name;
+
+            fn assemble(_: $crate::codec::tagged::NoHeader, body: $name) -> Self {
+                body
+            }
+
+            fn unrecognized(
+                raw: $crate::model::Unrecognized,
+            ) -> Result<Self, ($crate::codec::DecodeErrorKind, String)> {
+                Ok($name::$unrec(raw))
+            }
+
+            fn header(&self) -> &$crate::codec::tagged::NoHeader {
+                &$crate::codec::tagged::NoHeader
+            }
+
+            fn body(&self) -> Result<&$name, &$crate::model::Unrecognized> {
+                match self {
+                    $name::$unrec(raw) => Err(raw),
+                    body => Ok(body),
+                }
+            }
+        }
+    };
+    // The family is a struct of a header and the enum.
+    (@tagged $family:literal $tagged:ident $name:ident [$($unrec:ident)?]
+        { $h:ident: $header:ty, $b:ident }) => {
+        impl $crate::codec::tagged::Tagged for $tagged {
+            const FAMILY: &'static str = $family;
+            type Header = $header;
+            type Body = $name;
+
+            fn assemble($h: $header, $b: $name) -> Self {
+                Self { $h, $b }
+            }
+
+            fn unrecognized(
+                raw: $crate::model::Unrecognized,
+            ) -> Result<Self, ($crate::codec::DecodeErrorKind, String)> {
+                tagged_family!(@keep raw [$($unrec)?] $name { $h: $header, $b })
+            }
+
+            fn header(&self) -> &$header {
+                &self.$h
+            }
+
+            fn body(&self) -> Result<&$name, &$crate::model::Unrecognized> {
+                tagged_family!(@body &self.$b, [$($unrec)?] $name)
+            }
+        }
+    };
+    (@body $body:expr, [$unrec:ident] $name:ident) => {
+        match $body {
+            $name::$unrec(raw) => Err(raw),
+            body => Ok(body),
+        }
+    };
+    (@body $body:expr, [] $name:ident) => {
+        Ok($body)
+    };
+    // An unknown `type`: kept whole, its header fields read too; or refused (messages).
+    (@keep $raw:ident [$unrec:ident] $name:ident { $h:ident: $header:ty, $b:ident }) => {
+        Ok(Self {
+            $h: $crate::codec::tagged::header_from_raw::<$header>(&$raw)?,
+            $b: $name::$unrec($raw),
+        })
+    };
+    (@keep $raw:ident [] $name:ident { $h:ident: $header:ty, $b:ident }) => {
+        Err((
+            $crate::codec::DecodeErrorKind::UnknownType,
+            format!("{:?} is not a Firehose {} type", $raw.type_name(), Self::FAMILY),
+        ))
+    };
 }

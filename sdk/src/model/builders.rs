@@ -18,11 +18,14 @@
 //! assert!(registration.validate().is_ok());
 //! ```
 
+use super::consent::SystemNotificationType;
 use super::enums::*;
+use super::event::EventType;
 use super::identity::{
     DeviceIdentityPermission, PartnerIdentityPermission, UserIdentityPermission,
 };
 use super::registration::*;
+use super::runtime::RuntimeEnvironmentType;
 
 /// Builder methods that change one field and return the value. Each is written
 /// `method(argument: Type) => field = value;` or `=> field.method(arguments);`, the field

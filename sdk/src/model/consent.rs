@@ -2,9 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::codec::DecodeErrorKind;
-use crate::codec::tagged::{NoHeader, Tagged, Unrecognized};
-
 wire_struct! {
     /// One consent decision (Java `GDPRConsent` and `CCPAConsent`, which have the same fields).
     pub struct Consent {
@@ -78,42 +75,18 @@ wire_struct! {
     }
 }
 
-tagged_body! {
+tagged_family! {
     /// A system notification of a batch (consent changes), processed before its events.
     pub enum SystemNotification {
         /// GDPR consent changed.
         "gdpr_consent_state" => GdprConsentState(GdprConsentStateNotification),
         /// CCPA consent changed.
         "ccpa_consent_state" => CcpaConsentState(CcpaConsentStateNotification),
+        _ => Unknown,
     }
-    unrecognized: Unknown,
+
+    /// System notification types, used in `supported_system_notification_types`.
+    pub enum SystemNotificationType;
+
+    impl Tagged("system notification") for SystemNotification;
 }
-
-impl Tagged for SystemNotification {
-    const FAMILY: &'static str = "system notification";
-    type Header = NoHeader;
-    type Body = SystemNotification;
-
-    fn assemble(_: NoHeader, body: Self) -> Self {
-        body
-    }
-    fn unrecognized(raw: Unrecognized) -> Result<Self, (DecodeErrorKind, String)> {
-        Ok(Self::Unknown(raw))
-    }
-    fn header(&self) -> &NoHeader {
-        &NoHeader
-    }
-    fn body(&self) -> Result<&Self, &Unrecognized> {
-        match self {
-            Self::Unknown(raw) => Err(raw),
-            body => Ok(body),
-        }
-    }
-}
-
-tagged_serde!(SystemNotification);
-
-variant_from!(SystemNotification {
-    GdprConsentState(GdprConsentStateNotification),
-    CcpaConsentState(CcpaConsentStateNotification),
-});

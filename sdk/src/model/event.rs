@@ -11,9 +11,7 @@ use super::consent::{ConsentState, SystemNotification};
 use super::enums::*;
 use super::identity::{PartnerIdentity, UserIdentity};
 use super::runtime::RuntimeEnvironment;
-use crate::codec::DecodeErrorKind;
 use crate::codec::lenient as l;
-use crate::codec::tagged::{Tagged, Unrecognized};
 
 wire_struct! {
     /// A batch of one user's events (`event_processing_request`).
@@ -118,7 +116,7 @@ impl Event {
     }
 }
 
-tagged_body! {
+tagged_family! {
     /// The type-specific part of an event.
     pub enum EventData {
         /// A session began.
@@ -126,7 +124,7 @@ tagged_body! {
         /// A session ended.
         "session_end" => SessionEnd(SessionEndEvent),
         /// An app-defined event.
-        "custom_event" => Custom(CustomEvent),
+        "custom_event" => CustomEvent(CustomEvent),
         /// A screen view.
         "screen_view" => ScreenView(ScreenViewEvent),
         /// An error or crash.
@@ -153,59 +151,14 @@ tagged_body! {
         "attribution" => Attribution(AttributionEvent),
         /// A push message was opened.
         "push_message_open" => PushMessageOpen(PushMessageOpenEvent),
+        _ => Unknown,
     }
-    unrecognized: Unknown,
+
+    /// The sixteen event types (`Event.Type`), used in `supported_event_types`.
+    pub enum EventType;
+
+    impl Tagged("event") for Event { header: EventHeader, data };
 }
-
-impl Tagged for Event {
-    const FAMILY: &'static str = "event";
-    type Header = EventHeader;
-    type Body = EventData;
-
-    fn assemble(header: EventHeader, data: EventData) -> Self {
-        Self { header, data }
-    }
-
-    fn unrecognized(raw: Unrecognized) -> Result<Self, (DecodeErrorKind, String)> {
-        let header = crate::codec::tagged::header_from_raw::<EventHeader>(&raw)?;
-        Ok(Self {
-            header,
-            data: EventData::Unknown(raw),
-        })
-    }
-
-    fn header(&self) -> &EventHeader {
-        &self.header
-    }
-
-    fn body(&self) -> Result<&EventData, &Unrecognized> {
-        match &self.data {
-            EventData::Unknown(raw) => Err(raw),
-            data => Ok(data),
-        }
-    }
-}
-
-tagged_serde!(Event);
-
-variant_from!(EventData {
-    SessionStart(SessionStartEvent),
-    SessionEnd(SessionEndEvent),
-    Custom(CustomEvent),
-    ScreenView(ScreenViewEvent),
-    Error(ErrorEvent),
-    PrivacySettingChange(PrivacySettingChangeEvent),
-    UserAttributeChange(UserAttributeChangeEvent),
-    UserIdentityChange(UserIdentityChangeEvent),
-    PushSubscription(PushSubscriptionEvent),
-    ApplicationStateTransition(ApplicationStateTransitionEvent),
-    PushMessageReceipt(PushMessageReceiptEvent),
-    ProductAction(ProductActionEvent),
-    PromotionAction(PromotionActionEvent),
-    Impression(ImpressionEvent),
-    Attribution(AttributionEvent),
-    PushMessageOpen(PushMessageOpenEvent),
-});
 
 wire_struct! {
     /// The fields every event has, whatever its type.

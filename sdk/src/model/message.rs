@@ -4,12 +4,11 @@ use uuid::Uuid;
 
 use super::audience::*;
 use super::dsr::{DsrProcessingRequest, DsrProcessingResponse};
-use super::enums::MessageType;
 use super::event::{EventProcessingRequest, EventProcessingResponse};
 use super::registration::{
     FIREHOSE_VERSION, ModuleRegistrationRequest, ModuleRegistrationResponse,
 };
-use crate::codec::tagged::{Body, Tagged, Unrecognized};
+use crate::codec::tagged::Body;
 use crate::codec::{DecodeError, DecodeErrorKind, EncodeError};
 
 wire_struct! {
@@ -40,7 +39,7 @@ impl Envelope {
     }
 }
 
-tagged_body! {
+tagged_family! {
     /// The content of a message, by message type.
     pub enum MessageBody {
         /// The registration probe.
@@ -64,20 +63,12 @@ tagged_body! {
         /// The answer to a data-subject request.
         "dsr_processing_response" => DsrProcessingResponse(DsrProcessingResponse),
     }
-}
 
-variant_from!(MessageBody {
-    ModuleRegistrationRequest(ModuleRegistrationRequest),
-    ModuleRegistrationResponse(ModuleRegistrationResponse),
-    EventProcessingRequest(EventProcessingRequest),
-    EventProcessingResponse(EventProcessingResponse),
-    AudienceSubscriptionRequest(AudienceSubscriptionRequest),
-    AudienceSubscriptionResponse(AudienceSubscriptionResponse),
-    AudienceMembershipChangeRequest(AudienceMembershipChangeRequest),
-    AudienceMembershipChangeResponse(AudienceMembershipChangeResponse),
-    DsrProcessingRequest(DsrProcessingRequest),
-    DsrProcessingResponse(DsrProcessingResponse),
-});
+    /// The ten message types (`Message.Type`).
+    pub enum MessageType;
+
+    impl Tagged("message") for Message { envelope: Envelope, body };
+}
 
 impl MessageBody {
     /// The message type.
@@ -161,30 +152,3 @@ impl Message {
         self.body.message_type()
     }
 }
-
-impl Tagged for Message {
-    const FAMILY: &'static str = "message";
-    type Header = Envelope;
-    type Body = MessageBody;
-
-    fn assemble(envelope: Envelope, body: MessageBody) -> Self {
-        Self { envelope, body }
-    }
-
-    fn unrecognized(raw: Unrecognized) -> Result<Self, (DecodeErrorKind, String)> {
-        Err((
-            DecodeErrorKind::UnknownType,
-            format!("{:?} is not a Firehose message type", raw.type_name()),
-        ))
-    }
-
-    fn header(&self) -> &Envelope {
-        &self.envelope
-    }
-
-    fn body(&self) -> Result<&MessageBody, &Unrecognized> {
-        Ok(&self.body)
-    }
-}
-
-tagged_serde!(Message);

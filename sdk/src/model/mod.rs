@@ -35,7 +35,7 @@ pub use audience::{
 };
 pub use consent::{
     CcpaConsent, CcpaConsentStateNotification, Consent, ConsentState, DEFAULT_CCPA_PURPOSE,
-    GdprConsent, GdprConsentStateNotification, SystemNotification,
+    GdprConsent, GdprConsentStateNotification, SystemNotification, SystemNotificationType,
 };
 pub use dsr::{DsrProcessingRequest, DsrProcessingResponse, OpenDsrIdentity, SubmittedTime};
 pub use enums::*;
@@ -44,7 +44,7 @@ pub use identity::{
     DeviceIdentity, DeviceIdentityPermission, Identity, IdentityKind, IdentityPermission,
     PartnerIdentity, PartnerIdentityPermission, UserIdentity, UserIdentityPermission,
 };
-pub use message::{Envelope, Message, MessageBody};
+pub use message::{Envelope, Message, MessageBody, MessageType};
 pub use registration::*;
 pub use runtime::*;
 pub use validation::{MAX_DESCRIPTION_CHARS, RegistrationErrors, RegistrationViolation};

@@ -1,13 +1,14 @@
 //! The module registration: what the integration is, what it may receive and which settings
 //! customers fill in. mParticle reads it once, from the `module_registration_response`.
 
+use super::consent::SystemNotificationType;
 use super::enums::*;
+use super::event::EventType;
 use super::identity::{
     DeviceIdentityPermission, PartnerIdentityPermission, UserIdentityPermission,
 };
-use crate::codec::DecodeErrorKind;
+use super::runtime::RuntimeEnvironmentType;
 use crate::codec::lenient as l;
-use crate::codec::tagged::{NoHeader, Tagged, Unrecognized};
 
 /// The Firehose protocol version this SDK speaks (`firehose_version`, registration `sdk_version`).
 pub const FIREHOSE_VERSION: &str = "3.2.0";
@@ -140,7 +141,7 @@ wire_struct! {
     }
 }
 
-tagged_body! {
+tagged_family! {
     /// The kind of a setting.
     pub enum SettingKind {
         /// Text.
@@ -151,79 +152,28 @@ tagged_body! {
         "float" => Float(FloatSetting),
         /// Boolean.
         "boolean" => Boolean(BooleanSetting),
+        _ => Unrecognized,
     }
-    unrecognized: Unrecognized,
+
+    /// Registration setting kinds.
+    pub enum SettingType;
+
+    impl Tagged("setting") for Setting { header: SettingHeader, kind };
 }
 
-variant_from!(SettingKind {
-    Text(TextSetting),
-    Integer(IntegerSetting),
-    Float(FloatSetting),
-    Boolean(BooleanSetting),
-});
-
-impl Tagged for Setting {
-    const FAMILY: &'static str = "setting";
-    type Header = SettingHeader;
-    type Body = SettingKind;
-
-    fn assemble(header: SettingHeader, kind: SettingKind) -> Self {
-        Self { header, kind }
-    }
-    fn unrecognized(raw: Unrecognized) -> Result<Self, (DecodeErrorKind, String)> {
-        let header = crate::codec::tagged::header_from_raw::<SettingHeader>(&raw)?;
-        Ok(Self {
-            header,
-            kind: SettingKind::Unrecognized(raw),
-        })
-    }
-    fn header(&self) -> &SettingHeader {
-        &self.header
-    }
-    fn body(&self) -> Result<&SettingKind, &Unrecognized> {
-        match &self.kind {
-            SettingKind::Unrecognized(raw) => Err(raw),
-            kind => Ok(kind),
-        }
-    }
-}
-
-tagged_serde!(Setting);
-
-tagged_body! {
+tagged_family! {
     /// How customers authenticate with the partner (2.7.0).
     pub enum Authentication {
         /// OAuth2.
         "oauth2" => OAuth2(OAuth2Authentication),
+        _ => Unrecognized,
     }
-    unrecognized: Unrecognized,
+
+    /// Authentication configuration kinds.
+    pub enum AuthenticationType;
+
+    impl Tagged("authentication") for Authentication;
 }
-
-variant_from!(Authentication { OAuth2(OAuth2Authentication) });
-
-impl Tagged for Authentication {
-    const FAMILY: &'static str = "authentication";
-    type Header = NoHeader;
-    type Body = Authentication;
-
-    fn assemble(_: NoHeader, body: Self) -> Self {
-        body
-    }
-    fn unrecognized(raw: Unrecognized) -> Result<Self, (DecodeErrorKind, String)> {
-        Ok(Self::Unrecognized(raw))
-    }
-    fn header(&self) -> &NoHeader {
-        &NoHeader
-    }
-    fn body(&self) -> Result<&Self, &Unrecognized> {
-        match self {
-            Self::Unrecognized(raw) => Err(raw),
-            body => Ok(body),
-        }
-    }
-}
-
-tagged_serde!(Authentication);
 
 wire_struct! {
     /// What the integration may receive. Every flag defaults to false and is written only when set.

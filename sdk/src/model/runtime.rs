@@ -5,11 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::enums::{AttAuthorizationStatus, RuntimeEnvironmentType};
+use super::enums::AttAuthorizationStatus;
 use super::identity::DeviceIdentity;
-use crate::codec::DecodeErrorKind;
 use crate::codec::lenient as l;
-use crate::codec::tagged::{Tagged, Unrecognized};
 
 /// The device and app a batch came from: fields common to every platform, and the
 /// platform-specific device fields.
@@ -53,11 +51,11 @@ wire_struct! {
     }
 }
 
-tagged_body! {
+tagged_family! {
     /// The platform of a runtime environment and its device fields.
     pub enum Device {
         /// A platform mParticle could not classify.
-        "unknown" => Unknown(GenericDevice),
+        "unknown" => Unknown(GenericDevice) shared,
         /// Android.
         "android" => Android(AndroidDevice),
         /// iOS.
@@ -69,55 +67,21 @@ tagged_body! {
         /// Roku.
         "roku" => Roku(RokuDevice),
         /// Xbox.
-        "xbox" => Xbox(ConsoleDevice),
+        "xbox" => Xbox(ConsoleDevice) shared,
         /// Fire TV.
-        "firetv" => FireTv(ConsoleDevice),
+        "firetv" => FireTv(ConsoleDevice) shared,
         /// Alexa.
-        "alexa" => Alexa(GenericDevice),
+        "alexa" => Alexa(GenericDevice) shared,
         /// Smart TVs.
-        "smarttv" => SmartTv(GenericDevice),
+        "smarttv" => SmartTv(GenericDevice) shared,
+        _ => Unrecognized,
     }
-    unrecognized: Unrecognized,
+
+    /// Runtime environment (platform) types, used in `supported_runtime_environments`.
+    pub enum RuntimeEnvironmentType;
+
+    impl Tagged("runtime environment") for RuntimeEnvironment { header: RuntimeHeader, device };
 }
-
-impl Tagged for RuntimeEnvironment {
-    const FAMILY: &'static str = "runtime environment";
-    type Header = RuntimeHeader;
-    type Body = Device;
-
-    fn assemble(header: RuntimeHeader, device: Device) -> Self {
-        Self { header, device }
-    }
-
-    fn unrecognized(raw: Unrecognized) -> Result<Self, (DecodeErrorKind, String)> {
-        let header = crate::codec::tagged::header_from_raw::<RuntimeHeader>(&raw)?;
-        Ok(Self {
-            header,
-            device: Device::Unrecognized(raw),
-        })
-    }
-
-    fn header(&self) -> &RuntimeHeader {
-        &self.header
-    }
-
-    fn body(&self) -> Result<&Device, &Unrecognized> {
-        match &self.device {
-            Device::Unrecognized(raw) => Err(raw),
-            device => Ok(device),
-        }
-    }
-}
-
-tagged_serde!(RuntimeEnvironment);
-
-variant_from!(Device {
-    Android(AndroidDevice),
-    Ios(IosDevice),
-    Tvos(TvosDevice),
-    MobileWeb(WebDevice),
-    Roku(RokuDevice),
-});
 
 /// Declares the device structs. Each names its fields in its wire order (spec §6.3); each field
 /// is declared once, in the table below, and [`wire_struct!`] gives it its serde attribute.

@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use super::enums::{DsrType, EventType};
+use super::enums::DsrType;
+use super::event::EventType;
 use super::registration::{
     AudienceProcessingRegistration, DsrProcessingRegistration, EventProcessingRegistration,
     ModuleRegistrationResponse, Setting,

@@ -375,7 +375,9 @@ pub async fn process_batch<P: Partner + ?Sized>(
                 partner.on_session_start(ctx, batch, &event.header, e).await
             }
             EventData::SessionEnd(e) => partner.on_session_end(ctx, batch, &event.header, e).await,
-            EventData::Custom(e) => partner.on_custom_event(ctx, batch, &event.header, e).await,
+            EventData::CustomEvent(e) => {
+                partner.on_custom_event(ctx, batch, &event.header, e).await
+            }
             EventData::ScreenView(e) => partner.on_screen_view(ctx, batch, &event.header, e).await,
             EventData::Error(e) => partner.on_error(ctx, batch, &event.header, e).await,
             EventData::PrivacySettingChange(e) => {
