@@ -1116,7 +1116,7 @@ fn unknown_types_and_enum_values_are_kept_verbatim() {
     );
 
     let evs = &req.events;
-    let raw = variant!(&evs[0].data, EventData::Unknown);
+    let raw = variant!(&evs[0].data, EventData::Unrecognized);
     assert_eq!(raw.type_name(), "page_scroll");
     assert_eq!(evs[0].type_name(), "page_scroll");
     assert_eq!(evs[0].event_type(), EventType::Other("page_scroll".into()));
@@ -1146,7 +1146,10 @@ fn unknown_types_and_enum_values_are_kept_verbatim() {
         req.source_channel,
         Some(ChannelSourceType::Other("carrier_pigeon".into()))
     );
-    let note = variant!(&req.system_notifications[0], SystemNotification::Unknown);
+    let note = variant!(
+        &req.system_notifications[0],
+        SystemNotification::Unrecognized
+    );
     assert_eq!(note.type_name(), "lgpd_consent_state");
     assert_eq!(note.to_value()["new_state"]["consented"], false);
 }
@@ -1256,7 +1259,7 @@ fn type_not_first_takes_the_slow_path_losslessly() {
     assert_eq!(dec(&wish.total_amount), "10.50");
     assert_eq!(dec(&wish.products[0].price), "2.500");
     assert_eq!(
-        variant!(&evs[2].data, EventData::Unknown).type_name(),
+        variant!(&evs[2].data, EventData::Unrecognized).type_name(),
         "hologram_view"
     );
     assert_eq!(evs[2].header.timestamp_ms, 7);

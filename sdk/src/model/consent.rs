@@ -82,7 +82,7 @@ tagged_family! {
         "gdpr_consent_state" => GdprConsentState(GdprConsentStateNotification),
         /// CCPA consent changed.
         "ccpa_consent_state" => CcpaConsentState(CcpaConsentStateNotification),
-        _ => Unknown,
+        _ => Unrecognized,
     }
 
     /// System notification types, used in `supported_system_notification_types`.

@@ -151,7 +151,7 @@ tagged_family! {
         "attribution" => Attribution(AttributionEvent),
         /// A push message was opened.
         "push_message_open" => PushMessageOpen(PushMessageOpenEvent),
-        _ => Unknown,
+        _ => Unrecognized,
     }
 
     /// The sixteen event types (`Event.Type`), used in `supported_event_types`.

@@ -357,7 +357,7 @@ pub async fn process_batch<P: Partner + ?Sized>(
             SystemNotification::CcpaConsentState(n) => {
                 partner.on_ccpa_consent_change(ctx, batch, n).await
             }
-            SystemNotification::Unknown(raw) => {
+            SystemNotification::Unrecognized(raw) => {
                 tracing::warn!(
                     notification_type = raw.type_name(),
                     "skipping a system notification of unknown type"
@@ -427,7 +427,7 @@ pub async fn process_batch<P: Partner + ?Sized>(
                     .on_push_message_open(ctx, batch, &event.header, e)
                     .await
             }
-            EventData::Unknown(raw) => {
+            EventData::Unrecognized(raw) => {
                 partner
                     .on_unknown_event(ctx, batch, &event.header, raw)
                     .await
