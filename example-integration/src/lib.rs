@@ -9,6 +9,8 @@
 
 mod config;
 pub mod mapping;
+#[cfg(feature = "stub")]
+pub mod stub;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

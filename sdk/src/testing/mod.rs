@@ -9,9 +9,12 @@
 //!
 //! * [`generate`]: deterministic, realistic messages (event batches, audience membership
 //!   changes) for tests, fixtures and benchmarks.
+//! * [`serve_loopback`]: an HTTP server on loopback for test doubles, such as a fake of the
+//!   partner's API.
 
 pub mod generate;
 pub mod invoke;
+mod loopback;
 pub mod messages;
 pub mod runtime_api;
 
@@ -19,3 +22,4 @@ pub use invoke::{
     InvocationBuilder, TEST_FUNCTION_ARN, context_for, context_with_settings, dispatcher, invoke,
     invoke_with,
 };
+pub use loopback::{LoopbackServer, serve_loopback};
