@@ -81,7 +81,7 @@ pub fn event(user_id: &str, platform: Option<&str>, event: &Event) -> Option<Acm
             }
             props.insert("products".to_owned(), e.products.len().to_string());
             if *action == ProductActionType::Purchase {
-                let revenue = e.total_amount.map(|d| d.to_string());
+                let revenue = e.total_amount.as_ref().map(ToString::to_string);
                 (
                     "purchase",
                     "purchase".to_owned(),

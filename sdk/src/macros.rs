@@ -10,13 +10,13 @@
 /// | `i32`, `i64`, `f64`, `bool` | always | `lenient::i32`, ... |
 /// | `Option<String>` | unless `None` or `""` | `lenient::string` |
 /// | `Option<i32>`, `Option<i64>`, `Option<f64>`, `Option<bool>` | unless `None` | `opt_i32`, ... |
-/// | `Option<Decimal>` | unless `None`, with its scale | `lenient::decimal` |
+/// | `Option<Decimal>` | unless `None`, exactly as read | `Decimal::lenient` |
 /// | `Option<Uuid>` | unless `None` | `lenient::uuid` |
 /// | `Option<T>` (objects, wire enums) | unless `None` | `T`'s own `Deserialize` |
-/// | `Vec<String>` | unless empty | `lenient::string_list` (`null` items dropped) |
-/// | `Vec<T>` | unless empty | `lenient::vec` (`null` is empty) |
+/// | `List<Option<String>>` | unless blank (`null` items kept) | `list::strings` |
+/// | `List<T>` | unless blank (no valid and no invalid element) | `List`'s own (`null` is empty; elements that fail are kept as invalid) |
 /// | `BTreeMap<String, String>` | unless no entry has a value | `lenient::string_map` |
-/// | `BTreeMap<String, Vec<String>>` | the same | `lenient::string_list_map` |
+/// | `BTreeMap<String, List<Option<String>>>` | the same | `list::string_lists` |
 /// | `BTreeMap<String, BTreeMap<String, String>>` | the same | `lenient::nested_string_map` |
 /// | `BTreeMap<K, V>` | unless empty | `lenient::map` |
 ///
@@ -73,8 +73,7 @@ macro_rules! wire_struct {
     (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<Decimal>
         $(= $v:expr)?, $($r:tt)*) => {
         wire_struct!(@push $s [
-            deserialize_with = "crate::codec::lenient::decimal",
-            serialize_with = "crate::codec::lenient::write_decimal",
+            deserialize_with = "crate::model::Decimal::lenient",
             skip_serializing_if = "Option::is_none"
         ] $(#[doc = $d])* pub $f: Option<Decimal> $(= $v)?, $($r)*);
     };
@@ -98,17 +97,16 @@ macro_rules! wire_struct {
         wire_struct!(@push $s [deserialize_with = "crate::codec::lenient::bool"]
             $(#[doc = $d])* pub $f: bool $(= $v)?, $($r)*);
     };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Vec<String> $(= $v:expr)?, $($r:tt)*) => {
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: List<Option<String>>
+        $(= $v:expr)?, $($r:tt)*) => {
         wire_struct!(@push $s [
-            deserialize_with = "crate::codec::lenient::string_list",
-            skip_serializing_if = "Vec::is_empty"
-        ] $(#[doc = $d])* pub $f: Vec<String> $(= $v)?, $($r)*);
+            deserialize_with = "crate::model::list::strings",
+            skip_serializing_if = "crate::model::List::is_blank"
+        ] $(#[doc = $d])* pub $f: List<Option<String>> $(= $v)?, $($r)*);
     };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Vec<$t:ty> $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [
-            deserialize_with = "crate::codec::lenient::vec",
-            skip_serializing_if = "Vec::is_empty"
-        ] $(#[doc = $d])* pub $f: Vec<$t> $(= $v)?, $($r)*);
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: List<$t:ty> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [skip_serializing_if = "crate::model::List::is_blank"]
+            $(#[doc = $d])* pub $f: List<$t> $(= $v)?, $($r)*);
     };
     (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<String, String>
         $(= $v:expr)?, $($r:tt)*) => {
@@ -118,13 +116,13 @@ macro_rules! wire_struct {
             skip_serializing_if = "crate::codec::lenient::map_is_blank"
         ] $(#[doc = $d])* pub $f: BTreeMap<String, String> $(= $v)?, $($r)*);
     };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<String, Vec<String>>
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<String, List<Option<String>>>
         $(= $v:expr)?, $($r:tt)*) => {
         wire_struct!(@push $s [
-            deserialize_with = "crate::codec::lenient::string_list_map",
-            serialize_with = "crate::codec::lenient::write_list_map",
-            skip_serializing_if = "crate::codec::lenient::list_map_is_blank"
-        ] $(#[doc = $d])* pub $f: BTreeMap<String, Vec<String>> $(= $v)?, $($r)*);
+            deserialize_with = "crate::model::list::string_lists",
+            serialize_with = "crate::model::list::write_lists",
+            skip_serializing_if = "crate::model::list::lists_are_blank"
+        ] $(#[doc = $d])* pub $f: BTreeMap<String, List<Option<String>>> $(= $v)?, $($r)*);
     };
     (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<String, BTreeMap<String, String>>
         $(= $v:expr)?, $($r:tt)*) => {

@@ -105,7 +105,7 @@ impl Partner for Recorder {
     ) -> Result<AudienceMembershipChangeResponse, PartnerError> {
         self.push(format!(
             "membership:{}",
-            request.user_profiles.as_ref().map_or(0, Vec::len)
+            request.user_profiles.as_ref().map_or(0, |p| p.len())
         ));
         match self.fail_on.iter().find(|(n, _)| *n == "membership") {
             Some((_, e)) => Err(e.clone()),
@@ -455,7 +455,7 @@ fn an_invalid_registration_is_refused_with_every_violation_named() {
                         .with_max_data_age_hours(0),
                 )
                 .with_dsr_processing(DsrProcessingRegistration {
-                    supported_dsr_types: vec![DsrType::Other("portability".into())],
+                    supported_dsr_types: vec![DsrType::Other("portability".into())].into(),
                     ..DsrProcessingRegistration::erasure("example.com")
                 })
         }

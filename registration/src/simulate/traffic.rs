@@ -44,13 +44,13 @@ impl Filter {
         Self {
             event_batches: events.is_some_and(|e| !e.supported_event_types.is_empty()),
             event_types: events
-                .map(|e| e.supported_event_types.clone())
+                .map(|e| e.supported_event_types.to_vec())
                 .unwrap_or_default(),
             runtime_environments: events
-                .map(|e| e.supported_runtime_environments.clone())
+                .map(|e| e.supported_runtime_environments.to_vec())
                 .unwrap_or_default(),
             notifications: events
-                .map(|e| e.supported_system_notification_types.clone())
+                .map(|e| e.supported_system_notification_types.to_vec())
                 .unwrap_or_default(),
             audiences: registration.audience_processing_registration.is_some(),
         }

@@ -560,8 +560,6 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for RecMap<A> {
     }
 }
 
-/// the path in isolating mode.
-
 #[cfg(test)]
 mod tests {
     use super::*;

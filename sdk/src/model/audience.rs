@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::account::Account;
 use super::enums::{AttributeAction, AudienceAction, SubscriptionAction};
 use super::identity::{DeviceIdentity, PartnerIdentity, UserIdentity};
-use crate::codec::lenient as l;
+use super::list::List;
 
 wire_struct! {
     /// A customer connected, updated or removed an audience connection
@@ -42,8 +42,8 @@ wire_struct! {
         /// The subscribing account and its setting values.
         pub account: Option<Account>,
         /// The users whose membership changed; `None` on verification requests.
-        #[serde(skip_serializing_if = "l::opt_vec_is_empty")]
-        pub user_profiles: Option<Vec<UserProfile>>,
+        #[serde(skip_serializing_if = "super::list::opt_is_blank")]
+        pub user_profiles: Option<List<UserProfile>>,
     }
 
     /// The answer to an audience membership change.
@@ -56,13 +56,13 @@ wire_struct! {
     /// One user in a membership change.
     pub struct UserProfile {
         /// User identities.
-        pub user_identities: Vec<UserIdentity>,
+        pub user_identities: List<UserIdentity>,
         /// Device identities.
-        pub device_identities: Vec<DeviceIdentity>,
+        pub device_identities: List<DeviceIdentity>,
         /// Partner identities (2.2.0).
-        pub partner_identities: Vec<PartnerIdentity>,
+        pub partner_identities: List<PartnerIdentity>,
         /// Audiences the user was added to, removed from, or had attributes updated in.
-        pub audiences: Vec<Audience>,
+        pub audiences: List<Audience>,
         /// The mParticle id (needs `allow_access_mpid`).
         pub mpid: Option<String>,
     }
@@ -78,7 +78,7 @@ wire_struct! {
         /// Added, deleted, or attributes updated.
         pub action: Option<AudienceAction>,
         /// Shared user attributes (needs `allow_audience_user_attributes`).
-        pub user_attributes: Vec<UserAttributeAudienceEvent>,
+        pub user_attributes: List<UserAttributeAudienceEvent>,
     }
 
     /// A user attribute shared with an audience.
@@ -90,6 +90,6 @@ wire_struct! {
         /// Upsert or delete.
         pub action: Option<AttributeAction>,
         /// List value.
-        pub list_value: Vec<String>,
+        pub list_value: List<Option<String>>,
     }
 }

@@ -86,7 +86,7 @@ impl Permissions {
             => device_identities.push(permission);
         /// Sets the partner identity permission (mParticle allows only one).
         with_partner_identity(permission: PartnerIdentityPermission)
-            => partner_identities = vec![permission];
+            => partner_identities = vec![permission].into();
         /// Receive event locations.
         allow_location() => allow_access_location = true;
         /// Receive the client IP address.
@@ -173,8 +173,8 @@ impl DsrProcessingRegistration {
     /// A DSR registration for erasure requests, with status callbacks to `domain`.
     pub fn erasure(domain: impl Into<String>) -> Self {
         Self {
-            account_settings: Vec::new(),
-            supported_dsr_types: vec![DsrType::Erasure],
+            account_settings: Vec::new().into(),
+            supported_dsr_types: vec![DsrType::Erasure].into(),
             domain: Some(domain.into()),
         }
     }

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use rust_decimal::Decimal;
+use super::decimal::Decimal;
+use super::list::List;
 use uuid::Uuid;
 
 use super::account::Account;
@@ -12,6 +13,11 @@ use super::enums::*;
 use super::identity::{PartnerIdentity, UserIdentity};
 use super::runtime::RuntimeEnvironment;
 use crate::codec::lenient as l;
+
+/// `non-empty` for `source_channel`, a Java `String`.
+fn channel_is_blank(v: &Option<ChannelSourceType>) -> bool {
+    v.as_ref().is_none_or(|c| c.as_str().is_empty())
+}
 
 wire_struct! {
     /// A batch of one user's events (`event_processing_request`).
@@ -24,27 +30,29 @@ wire_struct! {
         /// The subscribing account and its setting values.
         pub account: Option<Account>,
         /// The partner's own identities for this user (2.2.0).
-        pub partner_identities: Vec<PartnerIdentity>,
+        pub partner_identities: List<PartnerIdentity>,
         /// The user's identities (only the permitted types, in the permitted encodings).
-        pub user_identities: Vec<UserIdentity>,
+        pub user_identities: List<UserIdentity>,
         /// User attributes (needs `allow_user_attributes`); values are strings.
         pub user_attributes: BTreeMap<String, String>,
         /// List-valued user attributes.
-        pub user_attribute_lists: BTreeMap<String, Vec<String>>,
+        pub user_attribute_lists: BTreeMap<String, List<Option<String>>>,
         /// The device and app the batch came from.
         pub runtime_environment: Option<RuntimeEnvironment>,
         /// Per-integration attributes (for example set by a client-side kit).
         pub integration_attributes: BTreeMap<String, String>,
         /// The events, in the order they happened.
-        pub events: Vec<Event>,
-        /// Where the batch came from.
+        pub events: List<Event>,
+        /// Where the batch came from. A string field in Java: a number or a boolean is kept as
+        /// its text (as [`ChannelSourceType::Other`]), and an empty value is not written.
+        #[serde(deserialize_with = "l::opt_enum_text", skip_serializing_if = "channel_is_blank")]
         pub source_channel: Option<ChannelSourceType>,
         /// Per device and app stamp (needs `allow_access_device_application_stamp`).
         pub device_application_stamp: Option<String>,
         /// The user's consent state (needs `allow_consent_state`).
         pub consent_state: Option<ConsentState>,
         /// Consent changes, processed before the events.
-        pub system_notifications: Vec<SystemNotification>,
+        pub system_notifications: List<SystemNotification>,
         /// The mParticle id, a 64-bit integer carried as a string (needs `allow_access_mpid`).
         pub mpid: Option<String>,
         /// mParticle workspace, input and data plan (3.2.0; needs `allow_platform_fields`).
@@ -228,7 +236,7 @@ wire_struct! {
         /// Name of the list (Java `listName`).
         pub impression_list_name: Option<String>,
         /// Products in the list.
-        pub products: Vec<Product>,
+        pub products: List<Product>,
     }
 
     /// `session_start`: a session began. No fields of its own.
@@ -271,7 +279,7 @@ wire_struct! {
         /// Stack trace.
         pub stack_trace: Option<String>,
         /// Breadcrumbs leading to the error.
-        pub breadcrumbs: Vec<String>,
+        pub breadcrumbs: List<Option<String>>,
         /// Custom attributes.
         pub attributes: BTreeMap<String, String>,
     }
@@ -296,9 +304,9 @@ wire_struct! {
     /// `user_identity_change`: user identities were added or removed.
     pub struct UserIdentityChangeEvent {
         /// Identities added.
-        pub added: Vec<UserIdentity>,
+        pub added: List<UserIdentity>,
         /// Identities removed.
-        pub removed: Vec<UserIdentity>,
+        pub removed: List<UserIdentity>,
     }
 
     /// `push_subscription`: the device subscribed to or unsubscribed from push messages.
@@ -355,7 +363,7 @@ wire_struct! {
         /// Coupon code.
         pub coupon_code: Option<String>,
         /// Products acted on.
-        pub products: Vec<Product>,
+        pub products: List<Product>,
         /// Custom attributes.
         pub attributes: BTreeMap<String, String>,
         /// Flags for specific integrations (3.1.0).
@@ -369,7 +377,7 @@ wire_struct! {
         /// Custom attributes.
         pub attributes: BTreeMap<String, String>,
         /// Promotions acted on.
-        pub promotions: Vec<Promotion>,
+        pub promotions: List<Promotion>,
         /// Flags for specific integrations (3.1.0).
         pub custom_flags: BTreeMap<String, String>,
     }
@@ -379,7 +387,7 @@ wire_struct! {
         /// Custom attributes.
         pub attributes: BTreeMap<String, String>,
         /// The impressions.
-        pub impressions: Vec<Impression>,
+        pub impressions: List<Impression>,
         /// Flags for specific integrations (3.1.0).
         pub custom_flags: BTreeMap<String, String>,
     }

@@ -223,8 +223,22 @@ impl<T: PartialEq> PartialEq for List<T> {
     }
 }
 
-impl<T: PartialEq> PartialEq<Vec<T>> for List<T> {
-    fn eq(&self, other: &Vec<T>) -> bool {
+/// A list equals a `Vec`, an array or a slice when it has no invalid element and its valid
+/// elements are equal.
+impl<T: PartialEq<U>, U> PartialEq<Vec<U>> for List<T> {
+    fn eq(&self, other: &Vec<U>) -> bool {
+        self.invalid.is_empty() && self.valid == *other
+    }
+}
+
+impl<T: PartialEq<U>, U, const N: usize> PartialEq<[U; N]> for List<T> {
+    fn eq(&self, other: &[U; N]) -> bool {
+        self.invalid.is_empty() && self.valid == *other
+    }
+}
+
+impl<T: PartialEq<U>, U> PartialEq<&[U]> for List<T> {
+    fn eq(&self, other: &&[U]) -> bool {
         self.invalid.is_empty() && self.valid == *other
     }
 }
@@ -424,11 +438,7 @@ mod tests {
 
     #[derive(Debug, Serialize, Deserialize)]
     struct Strings {
-        #[serde(
-            default,
-            deserialize_with = "strings",
-            skip_serializing_if = "List::is_blank"
-        )]
+        #[serde(default, deserialize_with = "strings", skip_serializing_if = "List::is_blank")]
         list: List<Option<String>>,
         #[serde(
             default,

@@ -7,6 +7,7 @@ use super::event::EventType;
 use super::identity::{
     DeviceIdentityPermission, PartnerIdentityPermission, UserIdentityPermission,
 };
+use super::list::List;
 use super::runtime::RuntimeEnvironmentType;
 use crate::codec::lenient as l;
 
@@ -41,15 +42,15 @@ wire_struct! {
     /// Event stream registration.
     pub struct EventProcessingRegistration {
         /// Account-level settings, filled in per customer account.
-        pub account_settings: Vec<Setting>,
+        pub account_settings: List<Setting>,
         /// Connection-level settings, filled in per connection.
-        pub event_connection_settings: Vec<Setting>,
+        pub event_connection_settings: List<Setting>,
         /// Only these event types are forwarded.
-        pub supported_event_types: Vec<EventType>,
+        pub supported_event_types: List<EventType>,
         /// Platforms to receive data from.
-        pub supported_runtime_environments: Vec<RuntimeEnvironmentType>,
+        pub supported_runtime_environments: List<RuntimeEnvironmentType>,
         /// Consent-change notifications to receive.
-        pub supported_system_notification_types: Vec<SystemNotificationType>,
+        pub supported_system_notification_types: List<SystemNotificationType>,
         /// Oldest event age accepted, in hours; `-1` for all data. Defaults to 24.
         pub max_data_age_hours: i32 = 24,
         /// Required when `push_message_receipt` is supported: only receipts whose payload carries
@@ -62,14 +63,14 @@ wire_struct! {
     /// Audience stream registration.
     pub struct AudienceProcessingRegistration {
         /// Account-level settings.
-        pub account_settings: Vec<Setting>,
+        pub account_settings: List<Setting>,
         /// OAuth2 configuration (2.7.0).
         pub authentication: Option<Authentication>,
         /// How mParticle batches membership messages (3.0.0).
         pub bulk_configuration: Option<BulkConfiguration>,
         /// Per-audience-connection settings. Visible ones are entered by the customer; hidden ones
         /// are set by the integration in its `audience_subscription_response`.
-        pub audience_subscription_settings: Vec<Setting>,
+        pub audience_subscription_settings: List<Setting>,
     }
 }
 
@@ -179,11 +180,11 @@ wire_struct! {
     /// What the integration may receive. Every flag defaults to false and is written only when set.
     pub struct Permissions {
         /// Device identities the integration may receive.
-        pub device_identities: Vec<DeviceIdentityPermission>,
+        pub device_identities: List<DeviceIdentityPermission>,
         /// User identities the integration may receive.
-        pub user_identities: Vec<UserIdentityPermission>,
+        pub user_identities: List<UserIdentityPermission>,
         /// The partner's own identity (at most one).
-        pub partner_identities: Vec<PartnerIdentityPermission>,
+        pub partner_identities: List<PartnerIdentityPermission>,
         /// Event `location`.
         #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
         pub allow_access_location: bool,
@@ -230,9 +231,9 @@ wire_struct! {
     /// Data-subject request support (since 2.9.0).
     pub struct DsrProcessingRegistration {
         /// Account settings for DSR forwarding.
-        pub account_settings: Vec<Setting>,
+        pub account_settings: List<Setting>,
         /// Supported request types (only `erasure` is valid).
-        pub supported_dsr_types: Vec<DsrType>,
+        pub supported_dsr_types: List<DsrType>,
         /// The domain for OpenDSR status callbacks.
         pub domain: Option<String>,
     }
@@ -268,6 +269,6 @@ wire_struct! {
         /// The provider's name for `client_secret`.
         pub param_secret_name: Option<String>,
         /// Scopes.
-        pub scopes: Vec<ScopeDetail>,
+        pub scopes: List<ScopeDetail>,
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::enums::AttAuthorizationStatus;
 use super::identity::DeviceIdentity;
+use super::list::List;
 use crate::codec::lenient as l;
 
 /// The device and app a batch came from: fields common to every platform, and the
@@ -47,7 +48,7 @@ wire_struct! {
         /// HTTP user agent (needs `allow_access_http_user_agent`).
         pub http_header_user_agent: Option<String>,
         /// Device identities.
-        pub identities: Vec<DeviceIdentity>,
+        pub identities: List<DeviceIdentity>,
     }
 }
 

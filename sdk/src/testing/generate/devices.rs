@@ -295,7 +295,7 @@ impl BatchGenerator {
                 client_ip_address,
                 sdk_version: some(sdk_version),
                 http_header_user_agent: user_agent,
-                identities: self.device_identities(platform),
+                identities: self.device_identities(platform).into(),
             },
             device,
         }

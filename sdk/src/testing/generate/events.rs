@@ -114,7 +114,9 @@ impl BatchGenerator {
                         )
                         .to_owned()
                     }),
-                    breadcrumbs: (0..n).map(|_| self.pick(SCREENS).to_owned()).collect(),
+                    breadcrumbs: (0..n)
+                        .map(|_| Some(self.pick(SCREENS).to_owned()))
+                        .collect(),
                     attributes: BTreeMap::from([("build".to_owned(), self.app_version())]),
                 }
                 .into()
@@ -154,11 +156,11 @@ impl BatchGenerator {
                     user.email_sha256.clone(),
                 );
                 UserIdentityChangeEvent {
-                    added: vec![new_email],
+                    added: vec![new_email].into(),
                     removed: if self.chance(60) {
-                        vec![old_email]
+                        vec![old_email].into()
                     } else {
-                        Vec::new()
+                        Vec::new().into()
                     },
                 }
                 .into()
@@ -340,7 +342,10 @@ impl BatchGenerator {
             action,
             ProductActionType::Purchase | ProductActionType::Refund
         ) {
-            let subtotal: Decimal = products.iter().filter_map(|p| p.total_amount).sum();
+            let subtotal: Decimal = products
+                .iter()
+                .filter_map(|p| p.total_amount.as_ref()?.to_decimal().ok())
+                .sum();
             let tax = (subtotal * Decimal::new(8, 2)).round_dp(2);
             let shipping = if subtotal >= Decimal::new(5_000, 2) {
                 Decimal::new(0, 2)
@@ -349,9 +354,9 @@ impl BatchGenerator {
             };
             event.transaction_id = Some(format!("T{}", self.rng.u64(10_000_000..99_999_999)));
             event.affiliation = Some(self.pick(&["Acme Online", "Acme App"]).to_owned());
-            event.total_amount = Some(subtotal + tax + shipping);
-            event.tax_amount = Some(tax);
-            event.shipping_amount = Some(shipping);
+            event.total_amount = Some((subtotal + tax + shipping).into());
+            event.tax_amount = Some(tax.into());
+            event.shipping_amount = Some(shipping.into());
             if self.chance(25) {
                 event.coupon_code = Some("SPRING25".to_owned());
             }
@@ -362,7 +367,7 @@ impl BatchGenerator {
                 self.pick(&["search", "category", "home"]).to_owned(),
             );
         }
-        event.products = products;
+        event.products = products.into();
         event.into()
     }
 
@@ -384,10 +389,10 @@ impl BatchGenerator {
             category: Some(category.to_owned()),
             variant: Some(self.pick(variants).to_owned()),
             position,
-            price: Some(price),
-            quantity: Some(quantity),
+            price: Some(price.into()),
+            quantity: Some(quantity.into()),
             coupon_code: None,
-            total_amount: Some(price * quantity),
+            total_amount: Some((price * quantity).into()),
             attributes,
         }
     }

@@ -117,7 +117,10 @@ impl BatchGenerator {
             let interests = self.rng.choose_multiple(INTERESTS.iter(), n);
             user_attribute_lists.insert(
                 "interests".to_owned(),
-                interests.into_iter().map(|s| (*s).to_owned()).collect(),
+                interests
+                    .into_iter()
+                    .map(|s| Some((*s).to_owned()))
+                    .collect(),
             );
         }
 
@@ -130,19 +133,20 @@ impl BatchGenerator {
                     IdentityEncoding::Raw,
                     format!("pu_{}", self.hex(16)),
                 )]
+                .into()
             } else {
-                Vec::new()
+                Vec::new().into()
             },
-            user_identities: self.user_identities(&user),
+            user_identities: self.user_identities(&user).into(),
             user_attributes: self.user_attributes(&user),
             user_attribute_lists,
             runtime_environment: Some(runtime),
             integration_attributes,
-            events,
+            events: events.into(),
             source_channel: Some(source_channel),
             device_application_stamp: Some(self.uuid().to_string()),
             consent_state,
-            system_notifications,
+            system_notifications: system_notifications.into(),
             mpid: Some(user.mpid),
             platform_fields,
         }
@@ -202,22 +206,22 @@ impl BatchGenerator {
                             list_id.clone(),
                         )]),
                         action: Some(action),
-                        user_attributes,
+                        user_attributes: user_attributes.into(),
                     }
                 })
                 .collect();
             let platform = self.weighted(PLATFORM_WEIGHTS);
             profiles.push(UserProfile {
-                user_identities: self.user_identities(&user),
-                device_identities: self.device_identities(platform),
-                partner_identities: Vec::new(),
+                user_identities: self.user_identities(&user).into(),
+                device_identities: self.device_identities(platform).into(),
+                partner_identities: Vec::new().into(),
                 audiences: memberships,
                 mpid: Some(user.mpid),
             });
         }
         AudienceMembershipChangeRequest {
             account: Some(account),
-            user_profiles: Some(profiles),
+            user_profiles: Some(profiles.into()),
         }
     }
 
@@ -315,20 +319,20 @@ impl BatchGenerator {
             .rng
             .choose_multiple(INTERESTS.iter(), n)
             .into_iter()
-            .map(|s| (*s).to_owned())
+            .map(|s| Some((*s).to_owned()))
             .collect();
         vec![
             UserAttributeAudienceEvent {
                 key: Some("plan".to_owned()),
                 value: Some(self.pick(&["free", "plus", "premium"]).to_owned()),
                 action: Some(AttributeAction::Upsert),
-                list_value: Vec::new(),
+                list_value: Vec::new().into(),
             },
             UserAttributeAudienceEvent {
                 key: Some("$Country".to_owned()),
                 value: Some(user.locale.country.to_owned()),
                 action: Some(AttributeAction::Upsert),
-                list_value: Vec::new(),
+                list_value: Vec::new().into(),
             },
             UserAttributeAudienceEvent {
                 key: Some("interests".to_owned()),
