@@ -277,6 +277,9 @@ fn mutate_everywhere(order: TypeKey) -> (usize, usize, usize) {
         }
     }
     assert!(fields > 350, "only {fields} fields");
+    eprintln!(
+        "{fields} values x 6 JSON types: {ok} decoded ({isolated} of them with an isolated element), {failed} failed the message"
+    );
     (ok, failed, isolated)
 }
 

@@ -9,7 +9,11 @@
 //!   instead of failing the whole message, and is written back unchanged;
 //! * an unknown enum value is kept as `Other(String)`;
 //! * `events` absent or `null` means no events; envelope fields are optional;
-//! * money and quantities are exact decimals (`10.50` stays `10.50`);
+//! * a list element that does not decode (a `null` event, an identity without a value, ...) is
+//!   kept in its place as an [`InvalidElement`] instead of failing the whole message: every list
+//!   is a [`List`], which reads like a `Vec` of the valid elements;
+//! * `null` inside a list of strings is kept, as in Java;
+//! * money and quantities are exact decimals of any size ([`Decimal`]: `10.50` stays `10.50`);
 //! * numeric strings are read into numbers and scalars into strings, as Jackson does, and
 //!   32-bit fields are range-checked.
 

@@ -365,7 +365,8 @@ pub trait Partner: Send + Sync + 'static {
 }
 
 /// The default batch walk: system notifications first, then events in array order, each to its
-/// own hook.
+/// own hook. Events and notifications that could not be decoded are not in the lists it walks:
+/// the dispatcher has handed them to [`Partner::on_invalid_element`] before.
 ///
 /// A [`PartnerError::Permanent`] from a hook drops that notification or event (logged) and the
 /// walk goes on; [`PartnerError::SuspendSubscription`] stops the walk and answers
