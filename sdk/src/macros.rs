@@ -460,3 +460,20 @@ macro_rules! tagged_family {
         ))
     };
 }
+
+/// Builder methods that change one field and return the value. Each is written
+/// `method(argument: Type) => field = value;` or `=> field.method(arguments);`, the field
+/// without `self.`.
+macro_rules! builder_methods {
+    ($(
+        $(#[$doc:meta])*
+        $method:ident($($arg:ident: $ty:ty)?)
+            => $($field:ident).+ $(($($call:tt)*))? $(= $value:expr)?;
+    )*) => {$(
+        $(#[$doc])*
+        pub fn $method(mut self $(, $arg: $ty)?) -> Self {
+            self.$($field).+ $(($($call)*))? $(= $value)?;
+            self
+        }
+    )*};
+}

@@ -79,7 +79,7 @@ fn texts(list: &[Option<String>]) -> Vec<&str> {
         .collect()
 }
 
-fn dec(d: &Option<mparticle_firehose::model::Decimal>) -> String {
+fn dec(d: &Option<Decimal>) -> String {
     d.as_ref().expect("decimal present").to_string()
 }
 

@@ -94,42 +94,21 @@ impl PartnerApiBuilder {
         }
     }
 
-    /// The longest wait for a TCP and TLS connection.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The longest an attempt may take, answer body included; always capped by the time left
-    /// in the invocation.
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
-
-    /// How long an idle pooled connection is kept.
-    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
-        self.pool_idle_timeout = timeout;
-        self
-    }
-
-    /// How many idle connections per host are kept.
-    pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
-        self.pool_max_idle_per_host = max;
-        self
-    }
-
-    /// Asks for gzip-compressed answers and decompresses them (`Accept-Encoding: gzip`).
-    pub fn gzip(mut self, enable: bool) -> Self {
-        self.gzip = enable;
-        self
-    }
-
-    /// Adds the integration's own product token to the user agent:
-    /// `mparticle-firehose/<version> <product>`.
-    pub fn user_agent_product(mut self, product: &str) -> Self {
-        self.user_agent = format!("{USER_AGENT} {product}");
-        self
+    builder_methods! {
+        /// The longest wait for a TCP and TLS connection.
+        connect_timeout(timeout: Duration) => connect_timeout = timeout;
+        /// The longest an attempt may take, answer body included; always capped by the time left
+        /// in the invocation.
+        request_timeout(timeout: Duration) => request_timeout = timeout;
+        /// How long an idle pooled connection is kept.
+        pool_idle_timeout(timeout: Duration) => pool_idle_timeout = timeout;
+        /// How many idle connections per host are kept.
+        pool_max_idle_per_host(max: usize) => pool_max_idle_per_host = max;
+        /// Asks for gzip-compressed answers and decompresses them (`Accept-Encoding: gzip`).
+        gzip(enable: bool) => gzip = enable;
+        /// Adds the integration's own product token to the user agent:
+        /// `mparticle-firehose/<version> <product>`.
+        user_agent_product(product: &str) => user_agent = format!("{USER_AGENT} {product}");
     }
 
     /// A header sent with every request.
@@ -152,70 +131,29 @@ impl PartnerApiBuilder {
         self.sensitive_header(AUTHORIZATION.as_str(), &format!("Bearer {token}"))
     }
 
-    /// Attempts and back-off.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// Attempts in all, the first included.
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.retry.max_attempts = attempts;
-        self
-    }
-
-    /// How the time budget of a call derives from the invocation deadline.
-    pub fn budget(mut self, policy: BudgetPolicy) -> Self {
-        self.budget = policy;
-        self
-    }
-
-    /// Time kept free before the invocation deadline (default 500 ms).
-    pub fn deadline_headroom(mut self, headroom: Duration) -> Self {
-        self.budget.headroom = headroom;
-        self
-    }
-
-    /// The budget of a call when the invocation deadline is unknown (default 25 s).
-    pub fn default_budget(mut self, budget: Duration) -> Self {
-        self.budget.default_budget = budget;
-        self
-    }
-
-    /// The longest single wait inside an invocation (default 5 s).
-    pub fn max_wait(mut self, wait: Duration) -> Self {
-        self.budget.max_wait = wait;
-        self
-    }
-
-    /// Decides what answers mean (default [`StandardClassifier`]).
-    pub fn classifier(mut self, classifier: impl Classifier) -> Self {
-        self.classifier = Arc::new(classifier);
-        self
-    }
-
-    /// Limits the calls per key, per execution environment.
-    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
-        self.rate_limit = Some(limit);
-        self
-    }
-
-    /// Which key a call counts against (default [`KeyBy::Account`]).
-    pub fn key_by(mut self, key_by: KeyBy) -> Self {
-        self.key_by = key_by;
-        self
-    }
-
-    /// What an authorization failure becomes (default [`AuthFailure::RetryLater`]).
-    pub fn on_auth_failure(mut self, policy: AuthFailure) -> Self {
-        self.auth_failure = policy;
-        self
-    }
-
-    /// The largest answer body read; a larger one fails as an invalid response.
-    pub fn max_response_bytes(mut self, max: usize) -> Self {
-        self.max_response_bytes = max;
-        self
+    builder_methods! {
+        /// Attempts and back-off.
+        retry(policy: RetryPolicy) => retry = policy;
+        /// Attempts in all, the first included.
+        max_attempts(attempts: u32) => retry.max_attempts = attempts;
+        /// How the time budget of a call derives from the invocation deadline.
+        budget(policy: BudgetPolicy) => budget = policy;
+        /// Time kept free before the invocation deadline (default 500 ms).
+        deadline_headroom(headroom: Duration) => budget.headroom = headroom;
+        /// The budget of a call when the invocation deadline is unknown (default 25 s).
+        default_budget(budget: Duration) => budget.default_budget = budget;
+        /// The longest single wait inside an invocation (default 5 s).
+        max_wait(wait: Duration) => budget.max_wait = wait;
+        /// Decides what answers mean (default [`StandardClassifier`]).
+        classifier(classifier: impl Classifier) => classifier = Arc::new(classifier);
+        /// Limits the calls per key, per execution environment.
+        rate_limit(limit: RateLimit) => rate_limit = Some(limit);
+        /// Which key a call counts against (default [`KeyBy::Account`]).
+        key_by(key_by: KeyBy) => key_by = key_by;
+        /// What an authorization failure becomes (default [`AuthFailure::RetryLater`]).
+        on_auth_failure(policy: AuthFailure) => auth_failure = policy;
+        /// The largest answer body read; a larger one fails as an invalid response.
+        max_response_bytes(max: usize) => max_response_bytes = max;
     }
 
     /// Builds the client (and installs the `ring` crypto provider for TLS if none is).

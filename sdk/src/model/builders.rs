@@ -27,23 +27,6 @@ use super::identity::{
 use super::registration::*;
 use super::runtime::RuntimeEnvironmentType;
 
-/// Builder methods that change one field and return the value. Each is written
-/// `method(argument: Type) => field = value;` or `=> field.method(arguments);`, the field
-/// without `self.`.
-macro_rules! builder_methods {
-    ($(
-        $(#[$doc:meta])*
-        $method:ident($($arg:ident: $ty:ty)?)
-            => $($field:ident).+ $(($($call:tt)*))? $(= $value:expr)?;
-    )*) => {$(
-        $(#[$doc])*
-        pub fn $method(mut self $(, $arg: $ty)?) -> Self {
-            self.$($field).+ $(($($call)*))? $(= $value)?;
-            self
-        }
-    )*};
-}
-
 impl ModuleRegistrationResponse {
     /// A registration with a name and a version; `sdk_version` is this SDK's protocol version.
     pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {

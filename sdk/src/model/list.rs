@@ -466,7 +466,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            doc.lists["bad"].invalid().next().map(|e| e.path()),
+            doc.lists["bad"].invalid().next().map(InvalidElement::path),
             Some("$.lists.bad[0]")
         );
         assert_eq!(

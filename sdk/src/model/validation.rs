@@ -198,15 +198,15 @@ impl ModuleRegistrationResponse {
         let ev = self
             .event_processing_registration
             .iter()
-            .flat_map(|r| r.setting_lists());
+            .flat_map(EventProcessingRegistration::setting_lists);
         let au = self
             .audience_processing_registration
             .iter()
-            .flat_map(|r| r.setting_lists());
+            .flat_map(AudienceProcessingRegistration::setting_lists);
         let dsr = self
             .dsr_processing_registration
             .iter()
-            .flat_map(|r| r.setting_lists());
+            .flat_map(DsrProcessingRegistration::setting_lists);
         ev.chain(au).chain(dsr).flat_map(|(_, settings)| settings)
     }
 }

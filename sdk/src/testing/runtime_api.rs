@@ -200,7 +200,7 @@ impl Drop for FunctionProcess {
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Bytes> {

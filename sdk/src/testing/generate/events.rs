@@ -96,15 +96,12 @@ impl BatchGenerator {
                 let crash = self.chance(10);
                 let n = self.rng.usize(1..=4);
                 ErrorEvent {
-                    message: Some(
-                        self.pick(&[
-                            "Network request timed out",
-                            "Unexpected null in CartViewModel",
-                            "Image decode failed",
-                            "Payment sheet dismissed with error 402",
-                        ])
-                        .to_owned(),
-                    ),
+                    message: self.pick_some(&[
+                        "Network request timed out",
+                        "Unexpected null in CartViewModel",
+                        "Image decode failed",
+                        "Payment sheet dismissed with error 402",
+                    ]),
                     is_crash: crash,
                     stack_trace: crash.then(|| {
                         concat!(
@@ -236,18 +233,9 @@ impl BatchGenerator {
                 let n = self.rng.usize(1..=2);
                 let promotions = (0..n)
                     .map(|i| Promotion {
-                        id: Some(
-                            self.pick(&["PROMO_SPRING25", "PROMO_FREESHIP", "PROMO_NEWIN"])
-                                .to_owned(),
-                        ),
-                        name: Some(
-                            self.pick(&["Spring Sale", "Free Shipping", "New Arrivals"])
-                                .to_owned(),
-                        ),
-                        creative: Some(
-                            self.pick(&["hero_banner", "carousel_card", "inline_tile"])
-                                .to_owned(),
-                        ),
+                        id: self.pick_some(&["PROMO_SPRING25", "PROMO_FREESHIP", "PROMO_NEWIN"]),
+                        name: self.pick_some(&["Spring Sale", "Free Shipping", "New Arrivals"]),
+                        creative: self.pick_some(&["hero_banner", "carousel_card", "inline_tile"]),
                         position: Some(format!("slot_{}", i + 1)),
                     })
                     .collect();
@@ -269,14 +257,11 @@ impl BatchGenerator {
                     .map(|_| {
                         let count = self.rng.usize(2..=5);
                         Impression {
-                            impression_list_name: Some(
-                                self.pick(&[
-                                    "Search Results",
-                                    "Recommended for you",
-                                    "Recently viewed",
-                                ])
-                                .to_owned(),
-                            ),
+                            impression_list_name: self.pick_some(&[
+                                "Search Results",
+                                "Recommended for you",
+                                "Recently viewed",
+                            ]),
                             products: (0..count).map(|i| self.product(i as i32 + 1, 1)).collect(),
                         }
                     })
@@ -290,18 +275,13 @@ impl BatchGenerator {
             }
             Kind::Attribution => AttributionEvent {
                 name: Some("attribution".to_owned()),
-                partner_name: Some(
-                    self.pick(&["AppsFlyer", "Adjust", "Branch", "Kochava"])
-                        .to_owned(),
-                ),
-                publisher_name: Some(
-                    self.pick(&["Google Ads", "Meta Ads", "TikTok For Business"])
-                        .to_owned(),
-                ),
-                campaign_name: Some(
-                    self.pick(&["spring_sale_2025", "retargeting_q4", "brand_awareness"])
-                        .to_owned(),
-                ),
+                partner_name: self.pick_some(&["AppsFlyer", "Adjust", "Branch", "Kochava"]),
+                publisher_name: self.pick_some(&["Google Ads", "Meta Ads", "TikTok For Business"]),
+                campaign_name: self.pick_some(&[
+                    "spring_sale_2025",
+                    "retargeting_q4",
+                    "brand_awareness",
+                ]),
                 attributes: BTreeMap::from([("click_id".to_owned(), self.hex(20))]),
             }
             .into(),
@@ -353,7 +333,7 @@ impl BatchGenerator {
                 Decimal::new(499, 2)
             };
             event.transaction_id = Some(format!("T{}", self.rng.u64(10_000_000..99_999_999)));
-            event.affiliation = Some(self.pick(&["Acme Online", "Acme App"]).to_owned());
+            event.affiliation = self.pick_some(&["Acme Online", "Acme App"]);
             event.total_amount = Some((subtotal + tax + shipping).into());
             event.tax_amount = Some(tax.into());
             event.shipping_amount = Some(shipping.into());

@@ -473,6 +473,11 @@ impl BatchGenerator {
         items[self.rng.usize(..items.len())]
     }
 
+    /// One of `items`, owned, as an optional model string.
+    pub(super) fn pick_some(&mut self, items: &[&str]) -> Option<String> {
+        Some(self.pick(items).to_owned())
+    }
+
     pub(super) fn pick_ref<T>(&mut self, items: &'static [T]) -> &'static T {
         &items[self.rng.usize(..items.len())]
     }
