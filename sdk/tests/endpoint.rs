@@ -525,6 +525,9 @@ fn hand_written_fixtures_of_each_service_are_recognized() {
         ("api-gateway-v1.json", Origin::ApiGatewayV1),
         ("alb.json", Origin::Alb),
         ("alb-multi-value.json", Origin::Alb),
+        // As `cargo lambda watch` serializes a function URL request: `"type":null` first, and
+        // a `"httpMethod":"GET"` that is not the request's method.
+        ("cargo-lambda-watch.json", Origin::FunctionUrl),
     ] {
         let bytes = std::fs::read(format!("{dir}/{file}")).unwrap();
         assert_eq!(Origin::of(&bytes), Some(origin), "{file}");
@@ -540,6 +543,7 @@ async fn hand_written_fixtures_are_served() {
         "api-gateway-v1.json",
         "alb.json",
         "alb-multi-value.json",
+        "cargo-lambda-watch.json",
     ] {
         let bytes = std::fs::read(format!("{dir}/{file}")).unwrap();
         let out = endpoint
@@ -549,5 +553,5 @@ async fn hand_written_fixtures_are_served() {
         let response: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(response["statusCode"], 200, "{file}: {response}");
     }
-    assert_eq!(seen(&endpoint), ["fixture"; 4]);
+    assert_eq!(seen(&endpoint), ["fixture"; 5]);
 }

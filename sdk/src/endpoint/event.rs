@@ -3,6 +3,7 @@
 //! (format 1.0) and Application Load Balancers. The event and response types are
 //! `aws_lambda_events`' (the ones `lambda_http` is built on).
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
@@ -82,28 +83,36 @@ impl<'de> Visitor<'de> for Keys<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        // A null decides nothing: `cargo lambda watch` serializes every field of its function
+        // URL events, unused ones (`"resource":null`, ...) included.
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             let origin = match key.as_ref() {
-                "version" => match map.next_value::<Option<std::borrow::Cow<'de, str>>>()? {
+                "version" => match map.next_value::<Option<Cow<'de, str>>>()? {
+                    None => continue,
                     Some(v) if v == "2.0" => Origin::FunctionUrl,
-                    _ => Origin::ApiGatewayV1,
+                    Some(_) => Origin::ApiGatewayV1,
                 },
-                "requestContext" => {
-                    let context = map.next_value::<ContextKeys>()?;
-                    if context.elb {
-                        Origin::Alb
-                    } else if context.http {
-                        Origin::FunctionUrl
-                    } else {
-                        Origin::ApiGatewayV1
+                "requestContext" => match map.next_value::<Option<ContextKeys>>()? {
+                    None => continue,
+                    Some(ContextKeys { elb: true, .. }) => Origin::Alb,
+                    Some(ContextKeys { http: true, .. }) => Origin::FunctionUrl,
+                    Some(_) => Origin::ApiGatewayV1,
+                },
+                "rawPath" | "routeKey" | "rawQueryString" => {
+                    match map.next_value::<Option<IgnoredAny>>()? {
+                        None => continue,
+                        Some(_) => Origin::FunctionUrl,
                     }
                 }
-                "rawPath" | "routeKey" | "rawQueryString" => Origin::FunctionUrl,
                 "resource" | "multiValueQueryStringParameters" | "pathParameters" => {
-                    Origin::ApiGatewayV1
+                    match map.next_value::<Option<IgnoredAny>>()? {
+                        None => continue,
+                        Some(_) => Origin::ApiGatewayV1,
+                    }
                 }
                 "httpMethod" => {
-                    // REST APIs and ALBs both have it; `requestContext` tells them apart.
+                    // REST APIs and ALBs both have it (and the emulator's 2.0 events):
+                    // `requestContext` or `version` tell them apart.
                     self.fallback.set(Some(Origin::ApiGatewayV1));
                     map.next_value::<IgnoredAny>()?;
                     continue;
@@ -137,7 +146,7 @@ impl<'de> serde::Deserialize<'de> for ContextKeys {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ContextKeys, A::Error> {
                 let mut keys = ContextKeys::default();
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     match key.as_ref() {
                         "elb" => keys.elb = true,
                         "http" => keys.http = true,
@@ -147,11 +156,8 @@ impl<'de> serde::Deserialize<'de> for ContextKeys {
                 }
                 Ok(keys)
             }
-            fn visit_unit<E: de::Error>(self) -> Result<ContextKeys, E> {
-                Ok(ContextKeys::default())
-            }
         }
-        d.deserialize_any(Scan)
+        d.deserialize_map(Scan)
     }
 }
 
@@ -296,7 +302,7 @@ mod tests {
 
     #[test]
     fn origins_of_events_with_keys_in_any_order() {
-        let cases: [(&[u8], Option<Origin>); 9] = [
+        let cases: [(&[u8], Option<Origin>); 11] = [
             (br#"{"rawPath":"/","body":"{}"}"#, Some(Origin::FunctionUrl)),
             (
                 br#"{"headers":{},"requestContext":{"http":{"method":"POST"}}}"#,
@@ -317,6 +323,15 @@ mod tests {
             (
                 br#"{"httpMethod":"POST","requestContext":null}"#,
                 Some(Origin::ApiGatewayV1),
+            ),
+            // `cargo lambda watch`'s function URL event, as it serializes it.
+            (
+                br#"{"type":null,"methodArn":null,"httpMethod":"GET","identitySource":null,"resource":null,"version":"2.0","rawPath":"/"}"#,
+                Some(Origin::FunctionUrl),
+            ),
+            (
+                br#"{"resource":null,"pathParameters":null,"rawPath":null,"requestContext":{"http":{}}}"#,
+                Some(Origin::FunctionUrl),
             ),
             (br#"{"type":"x"}"#, None),
             (b"[1]", None),
