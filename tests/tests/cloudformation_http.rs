@@ -28,7 +28,11 @@ fn resources_of_type<'a>(t: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> 
 /// The one resource of the given type.
 fn single<'a>(t: &'a Value, kind: &str) -> (&'a str, &'a Value) {
     let found = resources_of_type(t, kind);
-    assert_eq!(found.len(), 1, "expected exactly one {kind}, found {found:?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "expected exactly one {kind}, found {found:?}"
+    );
     found[0]
 }
 
@@ -87,7 +91,10 @@ fn every_reference_names_something_that_exists() {
                     .collect(),
             };
             for d in depends {
-                assert!(t["Resources"].get(d).is_some(), "{id} depends on missing {d}");
+                assert!(
+                    t["Resources"].get(d).is_some(),
+                    "{id} depends on missing {d}"
+                );
             }
         }
     }
@@ -113,7 +120,10 @@ fn the_function_url_serves_the_alias_without_iam_auth() {
     let alias_param = p["Qualifier"]["Ref"].as_str().expect("a parameter");
     assert_eq!(t["Parameters"][alias_param]["Default"], "production");
     assert_eq!(url["DependsOn"], json!(alias_id));
-    assert!(p.get("Cors").is_none(), "mParticle calls server to server: no CORS");
+    assert!(
+        p.get("Cors").is_none(),
+        "mParticle calls server to server: no CORS"
+    );
 
     let outputs = t["Outputs"].as_object().unwrap();
     assert!(
@@ -183,7 +193,10 @@ fn the_token_is_a_no_echo_parameter_that_only_the_function_sees() {
     // Referenced by the function's environment and nothing else.
     let mut outputs = Vec::new();
     references(&t["Outputs"], &mut outputs);
-    assert!(!outputs.iter().any(|n| n == name), "an output echoes the token");
+    assert!(
+        !outputs.iter().any(|n| n == name),
+        "an output echoes the token"
+    );
     let mut everywhere = Vec::new();
     references(&t["Resources"], &mut everywhere);
     assert_eq!(everywhere.iter().filter(|n| *n == name).count(), 1);
