@@ -9,6 +9,7 @@
 //!     .token("t0ken")
 //!     .gzip()
 //!     .to_json();
+//! assert!(event.starts_with(br#"{"version":"2.0","#), "the service's key order");
 //! assert_eq!(Origin::of(&event), Some(Origin::FunctionUrl));
 //! let value: serde_json::Value = serde_json::from_slice(&event).unwrap();
 //! assert_eq!(value["headers"]["authorization"], "Token t0ken");
@@ -101,13 +102,34 @@ impl HttpEvent {
         self.header("content-encoding", "gzip").base64()
     }
 
-    /// The event's JSON.
+    /// The event's JSON, its keys in the order the service sends them (a function URL event
+    /// begins with `version`, its body near the end).
     pub fn to_json(&self) -> Vec<u8> {
-        self.to_value().to_string().into_bytes()
+        let mut out = String::from("{");
+        for (i, (key, value)) in self.fields().into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&Value::from(key).to_string());
+            out.push(':');
+            out.push_str(&value.to_string());
+        }
+        out.push('}');
+        out.into_bytes()
     }
 
-    /// The event as a JSON value.
+    /// The event as a JSON value (to change it in a test; its keys are then sorted).
     pub fn to_value(&self) -> Value {
+        Value::Object(
+            self.fields()
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        )
+    }
+
+    /// The event's top-level fields, in the service's order.
+    fn fields(&self) -> Vec<(&'static str, Value)> {
         let body = if self.base64 {
             base64::engine::general_purpose::STANDARD.encode(&self.body)
         } else {
@@ -126,72 +148,81 @@ impl HttpEvent {
             }
         }
         match self.origin {
-            Origin::FunctionUrl => json!({
-                "version": "2.0",
-                "routeKey": "$default",
-                "rawPath": self.path,
-                "rawQueryString": "",
-                "headers": single,
-                "requestContext": {
-                    "accountId": "anonymous",
-                    "apiId": "abcdefghijklmnopqrstuvwxyz012345",
-                    "domainName": "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws",
-                    "domainPrefix": "abcdefghijklmnopqrstuvwxyz012345",
-                    "http": {
-                        "method": self.method,
-                        "path": self.path,
+            Origin::FunctionUrl => vec![
+                ("version", json!("2.0")),
+                ("routeKey", json!("$default")),
+                ("rawPath", json!(self.path)),
+                ("rawQueryString", json!("")),
+                ("headers", Value::Object(single)),
+                (
+                    "requestContext",
+                    json!({
+                        "accountId": "anonymous",
+                        "apiId": "abcdefghijklmnopqrstuvwxyz012345",
+                        "domainName": "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws",
+                        "domainPrefix": "abcdefghijklmnopqrstuvwxyz012345",
+                        "http": {
+                            "method": self.method,
+                            "path": self.path,
+                            "protocol": "HTTP/1.1",
+                            "sourceIp": "198.51.100.7",
+                            "userAgent": "mParticle"
+                        },
+                        "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+                        "routeKey": "$default",
+                        "stage": "$default",
+                        "time": "30/Nov/2026:08:00:00 +0000",
+                        "timeEpoch": 1_795_939_200_000_i64
+                    }),
+                ),
+                ("body", json!(body)),
+                ("isBase64Encoded", json!(self.base64)),
+            ],
+            Origin::ApiGatewayV1 => vec![
+                ("resource", json!("/")),
+                ("path", json!(self.path)),
+                ("httpMethod", json!(self.method)),
+                ("headers", Value::Object(single)),
+                ("multiValueHeaders", Value::Object(multi)),
+                ("queryStringParameters", Value::Null),
+                ("multiValueQueryStringParameters", Value::Null),
+                ("pathParameters", Value::Null),
+                ("stageVariables", Value::Null),
+                (
+                    "requestContext",
+                    json!({
+                        "accountId": "123456789012",
+                        "apiId": "a1b2c3d4e5",
+                        "httpMethod": self.method,
+                        "identity": { "sourceIp": "198.51.100.7", "userAgent": "mParticle" },
+                        "path": format!("/prod{}", self.path),
                         "protocol": "HTTP/1.1",
-                        "sourceIp": "198.51.100.7",
-                        "userAgent": "mParticle"
-                    },
-                    "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-                    "routeKey": "$default",
-                    "stage": "$default",
-                    "time": "30/Nov/2026:08:00:00 +0000",
-                    "timeEpoch": 1_795_939_200_000_i64
-                },
-                "body": body,
-                "isBase64Encoded": self.base64
-            }),
-            Origin::ApiGatewayV1 => json!({
-                "resource": "/",
-                "path": self.path,
-                "httpMethod": self.method,
-                "headers": single,
-                "multiValueHeaders": multi,
-                "queryStringParameters": null,
-                "multiValueQueryStringParameters": null,
-                "pathParameters": null,
-                "stageVariables": null,
-                "requestContext": {
-                    "accountId": "123456789012",
-                    "apiId": "a1b2c3d4e5",
-                    "httpMethod": self.method,
-                    "identity": { "sourceIp": "198.51.100.7", "userAgent": "mParticle" },
-                    "path": format!("/prod{}", self.path),
-                    "protocol": "HTTP/1.1",
-                    "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-                    "requestTimeEpoch": 1_795_939_200_000_i64,
-                    "resourceId": "r3s0rc",
-                    "resourcePath": "/",
-                    "stage": "prod"
-                },
-                "body": body,
-                "isBase64Encoded": self.base64
-            }),
-            Origin::Alb => json!({
-                "requestContext": {
-                    "elb": {
-                        "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/firehose/0123456789abcdef"
-                    }
-                },
-                "httpMethod": self.method,
-                "path": self.path,
-                "queryStringParameters": {},
-                "headers": single,
-                "body": body,
-                "isBase64Encoded": self.base64
-            }),
+                        "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+                        "requestTimeEpoch": 1_795_939_200_000_i64,
+                        "resourceId": "r3s0rc",
+                        "resourcePath": "/",
+                        "stage": "prod"
+                    }),
+                ),
+                ("body", json!(body)),
+                ("isBase64Encoded", json!(self.base64)),
+            ],
+            Origin::Alb => vec![
+                (
+                    "requestContext",
+                    json!({
+                        "elb": {
+                            "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/firehose/0123456789abcdef"
+                        }
+                    }),
+                ),
+                ("httpMethod", json!(self.method)),
+                ("path", json!(self.path)),
+                ("queryStringParameters", json!({})),
+                ("headers", Value::Object(single)),
+                ("body", json!(body)),
+                ("isBase64Encoded", json!(self.base64)),
+            ],
         }
     }
 }
