@@ -41,6 +41,15 @@ Options:
                               (an http or https URL without commas, spaces or credentials)
   --compiler NAME             Passed to 'cargo lambda build --compiler' (cargo, cargo-zigbuild, cross);
                               'cargo' builds without zig when the host matches the target
+  --function-url              Also serve the alias over HTTPS (mParticle's HTTP integration): an
+                              AuthType NONE function URL on the alias and both resource-policy
+                              statements it needs, each created only when missing. The token
+                              agreed with mParticle is read from the environment (--http-token-env)
+                              and reaches the function through a private temporary --env-file,
+                              so that no command line shows it
+  --http-token-env VAR        Environment variable holding that token (default: FIREHOSE_HTTP_TOKEN)
+  --function-url-only         Only the function URL and its permissions, on an alias deployed
+                              before (nothing is built or deployed; no token needed)
   --dry-run                   Print the commands (shell-quoted) instead of running them
   -h, --help                  Show this help
 
@@ -64,6 +73,9 @@ binary=""
 partner_api_url=""
 compiler=""
 dry_run=0
+function_url=0
+function_url_only=0
+http_token_env="FIREHOSE_HTTP_TOKEN"
 
 # Every value is checked as it is read, so that a malformed one is refused
 # even when a later repetition of the option would override it.
@@ -102,8 +114,13 @@ while [[ $# -gt 0 ]]; do
             vd_take "$@"; vd_compiler "$VD_OPT" "$VD_VALUE"; compiler="$VD_VALUE" ;;
         --arm64) arch="arm64"; VD_SHIFT=1 ;;
         --dry-run) dry_run=1; VD_SHIFT=1 ;;
+        --function-url) function_url=1; VD_SHIFT=1 ;;
+        --function-url-only) function_url=1; function_url_only=1; VD_SHIFT=1 ;;
+        --http-token-env | --http-token-env=*)
+            # Checked with the other function URL options below.
+            vd_take "$@"; vd_printable "$VD_OPT" "$VD_VALUE"; http_token_env="$VD_VALUE" ;;
         -h | --help) usage; exit 0 ;;
-        --arm64=* | --dry-run=* | --help=*) vd_flag "$1" ;;
+        --arm64=* | --dry-run=* | --help=* | --function-url=* | --function-url-only=*) vd_flag "$1" ;;
         *) vd_unknown "$1" ;;
     esac
     shift "$VD_SHIFT"
@@ -122,6 +139,28 @@ case "$arch" in
     x86_64) arch_flag="--x86-64" ;;
     arm64) arch_flag="--arm64" ;;
 esac
+
+# Strict checks of the function URL options, kept in this one function (the other options are
+# validated above). The token must pass through a KEY=VALUE env file unquoted: letters, digits
+# and . _ ~ + / = - (registration/template-http.json takes any printable ASCII).
+http_token=""
+validate_function_url_options() {
+    local LC_ALL=C
+    [[ "$http_token_env" =~ ^[A-Za-z_][A-Za-z0-9_]*$ && ${#http_token_env} -le 128 ]] ||
+        usage_error "invalid --http-token-env '$http_token_env' (an environment variable name)"
+    if [[ $function_url -eq 0 ]]; then
+        [[ "$http_token_env" == FIREHOSE_HTTP_TOKEN ]] ||
+            usage_error "--http-token-env needs --function-url"
+        return 0
+    fi
+    [[ $function_url_only -eq 0 ]] || return 0
+    http_token="${!http_token_env-}"
+    [[ -n "$http_token" ]] ||
+        usage_error "--function-url needs the token agreed with mParticle in \$$http_token_env (read from the environment so that no command line shows it)"
+    [[ ${#http_token} -le 1024 && "$http_token" =~ ^[A-Za-z0-9._~+/=-]+$ ]] ||
+        usage_error "the token in \$$http_token_env must be 1-1024 of A-Z a-z 0-9 . _ ~ + / = -"
+}
+validate_function_url_options
 
 # The binary cargo-lambda packages as `bootstrap`: the package's bin target
 # named like the package, else its only bin target; the package name when
@@ -149,7 +188,7 @@ sys.exit("package %s is not in the workspace" % package)
         printf '%s' "$package"
     fi
 }
-if [[ -z "$binary" ]]; then
+if [[ -z "$binary" && $function_url_only -eq 0 ]]; then
     binary="$(detect_binary)" || usage_error "could not choose the binary of package '$package'"
 fi
 
@@ -165,6 +204,16 @@ deploy_cmd=(cargo lambda deploy "${region_args[@]}" --alias "$alias_name"
     --memory "$memory" --timeout "$timeout" --binary-name "$binary")
 if [[ -n "$iam_role" ]]; then deploy_cmd+=(--iam-role "$iam_role"); fi
 if [[ -n "$partner_api_url" ]]; then deploy_cmd+=(--env-var "PARTNER_API_URL=$partner_api_url"); fi
+if [[ $function_url -eq 1 && $function_url_only -eq 0 ]]; then
+    if [[ $dry_run -eq 1 ]]; then
+        token_file="TOKEN_FILE"
+    else
+        token_file="$(umask 077 && mktemp)"
+        trap 'rm -f "$token_file"' EXIT
+        printf 'FIREHOSE_HTTP_TOKEN=%s\n' "$http_token" >"$token_file"
+    fi
+    deploy_cmd+=(--env-file "$token_file")
+fi
 deploy_cmd+=("$function_name")
 
 concurrency_cmd=()
@@ -187,19 +236,108 @@ grant_hint() {
     printf '  %s\n' "$(quote_cmd registration/grant-mparticle-access.sh --function-arn "$1")"
 }
 
+# The function URL on the alias, and the two statements a public URL needs since October 2025
+# (without the second, every request is refused with 403). Re-runs find what they created by
+# statement id; a statement with the same content under another id counts too.
+url_sid="mparticle-firehose-url"
+url_invoke_sid="mparticle-firehose-url-invoke"
+qualified=("${region_args[@]}" --function-name "$function_name" --qualifier "$alias_name")
+get_url_cmd=(aws lambda get-function-url-config "${qualified[@]}" --query AuthType --output text)
+create_url_cmd=(aws lambda create-function-url-config "${qualified[@]}" --auth-type NONE)
+update_url_cmd=(aws lambda update-function-url-config "${qualified[@]}" --auth-type NONE)
+url_permission_cmd=(aws lambda add-permission "${qualified[@]}" --statement-id "$url_sid"
+    --action lambda:InvokeFunctionUrl --principal '*' --function-url-auth-type NONE)
+url_invoke_permission_cmd=(aws lambda add-permission "${qualified[@]}" --statement-id "$url_invoke_sid"
+    --action lambda:InvokeFunction --principal '*' --invoked-via-function-url)
+get_policy_cmd=(aws lambda get-policy "${qualified[@]}" --query Policy --output text)
+url_cmd=(aws lambda get-function-url-config "${qualified[@]}" --query FunctionUrl --output text)
+
+# Which of the two statements a resource policy (JSON on stdin) has: prints `url`, `invoke`.
+present_statements() {
+    python3 -c '
+import json, sys
+url_sid, invoke_sid = sys.argv[1:3]
+try:
+    statements = json.loads(sys.stdin.read() or "{}").get("Statement", [])
+except ValueError:
+    statements = []
+def public(s):
+    p = s.get("Principal")
+    return p == "*" or (isinstance(p, dict) and p.get("AWS") == "*")
+def condition(s, op, key):
+    return str((s.get("Condition") or {}).get(op, {}).get(key, "")).lower()
+for s in statements:
+    action = s.get("Action")
+    if s.get("Sid") == url_sid or (action == "lambda:InvokeFunctionUrl" and public(s)
+            and condition(s, "StringEquals", "lambda:FunctionUrlAuthType") == "none"):
+        print("url")
+    if s.get("Sid") == invoke_sid or (action == "lambda:InvokeFunction" and public(s)
+            and condition(s, "Bool", "lambda:InvokedViaFunctionUrl") == "true"):
+        print("invoke")
+' "$url_sid" "$url_invoke_sid"
+}
+
+function_url_value=""
+setup_function_url() {
+    local auth err policy present
+    err="$(mktemp)"
+    if auth="$("${get_url_cmd[@]}" 2>"$err")"; then
+        if [[ "$auth" != NONE ]]; then run "${update_url_cmd[@]}" >/dev/null; fi
+    elif grep -q ResourceNotFoundException "$err"; then
+        run "${create_url_cmd[@]}" >/dev/null
+    else
+        die "cannot read the function URL of $function_name:$alias_name" "$(cat "$err")"
+    fi
+    if policy="$("${get_policy_cmd[@]}" 2>"$err")"; then
+        :
+    elif grep -q ResourceNotFoundException "$err"; then
+        policy="{}"
+    else
+        die "cannot read the resource policy of $function_name:$alias_name" "$(cat "$err")"
+    fi
+    rm -f "$err"
+    present="$(present_statements <<<"$policy")"
+    if ! grep -qx url <<<"$present"; then run "${url_permission_cmd[@]}" >/dev/null; fi
+    if ! grep -qx invoke <<<"$present"; then run "${url_invoke_permission_cmd[@]}" >/dev/null; fi
+    function_url_value="$(run "${url_cmd[@]}")"
+    [[ "$function_url_value" == http*://* ]] ||
+        die "unexpected function URL from get-function-url-config: '$function_url_value'"
+}
+
+print_url_steps() {
+    quote_cmd "${create_url_cmd[@]}"
+    quote_cmd "${url_permission_cmd[@]}"
+    quote_cmd "${url_invoke_permission_cmd[@]}"
+    quote_cmd "${url_cmd[@]}"
+}
+
+if [[ $dry_run -eq 1 && $function_url_only -eq 1 ]]; then
+    echo "# dry run: nothing is changed. The function URL of $function_name:$alias_name, each step only when missing:"
+    print_url_steps
+    exit 0
+fi
+
 if [[ $dry_run -eq 1 ]]; then
     echo "# dry run: nothing is built or deployed. Run from $(printf '%q' "$ROOT"):"
     quote_cmd "${build_cmd[@]}"
     quote_cmd "${deploy_cmd[@]}"
     if [[ ${#concurrency_cmd[@]} -gt 0 ]]; then quote_cmd "${concurrency_cmd[@]}"; fi
     quote_cmd "${get_alias_cmd[@]}"
-    echo "# then: registration/grant-mparticle-access.sh --function-arn <the AliasArn printed above>"
+    if [[ $function_url -eq 1 ]]; then
+        echo "# TOKEN_FILE: a private temporary file (mode 600) holding FIREHOSE_HTTP_TOKEN=<\$$http_token_env>, removed on exit"
+        echo "# then the function URL on the alias, each step only when missing:"
+        print_url_steps
+    else
+        echo "# then: registration/grant-mparticle-access.sh --function-arn <the AliasArn printed above>"
+    fi
     exit 0
 fi
 
-cargo lambda --version >/dev/null 2>&1 ||
-    die "cargo-lambda is not available ('cargo lambda --version' failed)" \
-        "Install it, e.g.: source scripts/ensure-python-tools.sh cargo-lambda"
+if [[ $function_url_only -eq 0 ]]; then
+    cargo lambda --version >/dev/null 2>&1 ||
+        die "cargo-lambda is not available ('cargo lambda --version' failed)" \
+            "Install it, e.g.: source scripts/ensure-python-tools.sh cargo-lambda"
+fi
 command -v aws >/dev/null 2>&1 ||
     die "the aws CLI is not on PATH" "Install it, e.g.: source scripts/ensure-python-tools.sh aws"
 export AWS_PAGER=""
@@ -209,6 +347,12 @@ run() {
     printf '+ %s\n' "$(quote_cmd "$@")" >&2
     "$@"
 }
+if [[ $function_url_only -eq 1 ]]; then
+    setup_function_url
+    printf '\nThe function URL of %s:%s, for mParticle'"'"'s HTTP integration:\n\n  %s\n' \
+        "$function_name" "$alias_name" "$function_url_value"
+    exit 0
+fi
 run "${build_cmd[@]}"
 run "${deploy_cmd[@]}"
 if [[ ${#concurrency_cmd[@]} -gt 0 ]]; then
@@ -227,3 +371,14 @@ Deployed $function_name ($arch) behind alias $alias_name:
 
 $(grant_hint "$alias_arn")
 EOF
+if [[ $function_url -eq 1 ]]; then
+    setup_function_url
+    cat <<EOF
+
+Served over HTTPS for mParticle's HTTP integration (the token is in FIREHOSE_HTTP_TOKEN):
+
+  $function_url_value
+
+Check it as mParticle would: firehose probe --url $function_url_value (token from FIREHOSE_HTTP_TOKEN)
+EOF
+fi

@@ -47,7 +47,7 @@ use target::{Environment, Factory, InProcess, Remote};
 use traffic::{Filter, Shape, Traffic};
 
 /// The stub's port with `--invoke-url` when `--stub-port` is not given: the `PARTNER_API_URL`
-/// of the example integration's `cargo lambda` metadata.
+/// the README gives the example integration under `cargo lambda watch`.
 const INVOKE_STUB_PORT: u16 = 8787;
 /// Messages of the calibration pass that measures the SDK's overhead.
 const CALIBRATION_MESSAGES: usize = 60;
