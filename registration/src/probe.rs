@@ -111,18 +111,15 @@ pub fn run(args: Args) -> ExitCode {
 async fn probe(args: Args) -> ExitCode {
     let timeout = Duration::from_secs(args.timeout);
     if let Some(url) = &args.url {
-        let token = match args
+        let Some(token) = args
             .token
             .clone()
             .or_else(|| std::env::var("FIREHOSE_HTTP_TOKEN").ok())
-        {
-            Some(token) => token,
-            None => {
-                eprintln!(
-                    "error: --url needs the token: --token, or FIREHOSE_HTTP_TOKEN in the environment"
-                );
-                return ExitCode::from(2);
-            }
+        else {
+            eprintln!(
+                "error: --url needs the token: --token, or FIREHOSE_HTTP_TOKEN in the environment"
+            );
+            return ExitCode::from(2);
         };
         let target = match url::UrlTarget::new(url, token, timeout) {
             Ok(target) => target,

@@ -86,7 +86,7 @@ fn ratio(name: &str, http: &Stats, direct: &Stats) {
 async fn alternate<F, Fut>(cases: usize, mut call: F) -> Vec<Stats>
 where
     F: FnMut(usize) -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    Fut: Future<Output = ()>,
 {
     let mut samples = vec![Vec::with_capacity(ROUNDS); cases];
     for round in 0..WARMUP + ROUNDS {
@@ -151,7 +151,10 @@ fn main() {
         let api = MockRuntimeApi::start().await.expect("a mock Runtime API");
         for (key, value) in api.env() {
             // SAFETY: set before the runtime loop reads them; no other thread reads the environment.
-            unsafe { std::env::set_var(key, value) };
+            #[allow(unsafe_code)]
+            unsafe {
+                std::env::set_var(key, value);
+            }
         }
         let served = dispatcher.clone();
         let loop_task = tokio::spawn(async move {

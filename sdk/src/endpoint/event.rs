@@ -217,7 +217,10 @@ impl Request {
 
     /// Every value of the header `name`, in order.
     pub(crate) fn header(&self, name: &str) -> impl Iterator<Item = &[u8]> {
-        self.headers.get_all(name).iter().map(|v| v.as_bytes())
+        self.headers
+            .get_all(name)
+            .iter()
+            .map(http::HeaderValue::as_bytes)
     }
 }
 

@@ -253,10 +253,10 @@ fn log(refusal: &Refusal, status: StatusCode) {
             failure.describe()
         ),
         Refusal::Auth(failure) => {
-            tracing::warn!(status, "refused an HTTP request: {}", failure.describe())
+            tracing::warn!(status, "refused an HTTP request: {}", failure.describe());
         }
         Refusal::Method(method) => {
-            tracing::warn!(status, %method, "refused an HTTP request: not a POST")
+            tracing::warn!(status, %method, "refused an HTTP request: not a POST");
         }
         Refusal::Body(e) => tracing::warn!(status, error = %e, "refused an HTTP request body"),
         Refusal::Undecodable(e) => tracing::error!(
