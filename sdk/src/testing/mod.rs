@@ -9,10 +9,13 @@
 //!
 //! * [`generate`]: deterministic, realistic messages (event batches, audience membership
 //!   changes) for tests, fixtures and benchmarks.
+//! * [`realistic`]: event batches written directly as JSON text in Java's key order, shaped like
+//!   real retail traffic, for benchmarks and decode tests independent of this crate's encoder.
 
 pub mod generate;
 pub mod invoke;
 pub mod messages;
+pub mod realistic;
 pub mod runtime_api;
 
 pub use invoke::{
