@@ -53,6 +53,10 @@ pub struct Args {
     /// Print the figures as one JSON document (`{"inputs":[...]}`, see the module docs).
     #[arg(long)]
     json: bool,
+    /// Also write each input to DIR (one `.json` file per input, named after its label), to
+    /// profile the same bytes or to feed them to other tools.
+    #[arg(long, value_name = "DIR")]
+    save_inputs: Option<PathBuf>,
     /// Iterations of each operation per timed round (the warm-up runs as many).
     #[arg(long, value_name = "N", conflicts_with = "seconds", value_parser = clap::value_parser!(u32).range(1..))]
     iterations: Option<u32>,
@@ -130,6 +134,12 @@ pub fn run(args: Args) -> ExitCode {
             inputs
         }
     };
+    if let Some(dir) = &args.save_inputs {
+        if let Err(e) = save(dir, &inputs) {
+            eprintln!("error: cannot save the inputs to {}: {e}", dir.display());
+            return ExitCode::from(2);
+        }
+    }
     if cfg!(debug_assertions) {
         eprintln!("note: debug build; build with --release for meaningful figures");
     }
@@ -155,6 +165,24 @@ pub fn run(args: Args) -> ExitCode {
         println!("{document}");
     }
     ExitCode::SUCCESS
+}
+
+/// Writes each input to `dir/<label>.json`, the label made file-name safe.
+fn save(dir: &std::path::Path, inputs: &[Input]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for input in inputs {
+        let name: String = input
+            .label
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .collect::<String>()
+            .split('-')
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        std::fs::write(dir.join(format!("{name}.json")), &input.bytes)?;
+    }
+    Ok(())
 }
 
 /// Medians of one input, in MB/s (10^6 bytes per second).

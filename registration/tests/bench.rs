@@ -91,8 +91,34 @@ fn bench_prints_the_four_figures_for_generated_batches() {
 
 #[test]
 fn bench_prints_one_json_document_with_every_figure() {
-    let output = firehose(&["bench", "--iterations", "2", "--realistic", "--json"]);
+    let saved = std::env::temp_dir().join(format!("firehose-bench-inputs-{}", std::process::id()));
+    let output = firehose(&[
+        "bench",
+        "--iterations",
+        "2",
+        "--realistic",
+        "--json",
+        "--save-inputs",
+        saved.to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut files: Vec<String> = std::fs::read_dir(&saved)
+        .expect("the inputs are saved")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    std::fs::remove_dir_all(&saved).ok();
+    assert_eq!(
+        files,
+        [
+            "generated-event-batch-1000-events.json",
+            "generated-event-batch-100-events.json",
+            "realistic-ios-app-batch-1000-events.json",
+            "realistic-ios-app-batch-100-events.json",
+            "realistic-web-shop-batch-1000-events.json",
+            "realistic-web-shop-batch-100-events.json",
+        ]
+    );
     assert!(
         output.status.success(),
         "{stdout}\n{}",
