@@ -7,6 +7,12 @@ set -euo pipefail
 PROG="$(basename "$0")"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib/validate.sh
+source "$HERE/lib/validate.sh"
+
+# Reserved concurrency is capped at the default regional concurrency quota of
+# an AWS account (1,000); Lambda also keeps 100 of the quota unreserved.
+MAX_RESERVED_CONCURRENCY=1000
 
 usage() {
     cat <<EOF
@@ -21,34 +27,28 @@ mParticle access to it.
 Options:
   --function-name NAME        Lambda function name (default: mparticle-firehose-example)
   --region R                  AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / your profile's)
-  --iam-role ARN              Execution role (default: cargo-lambda creates a basic one)
+  --iam-role ARN              Execution role, arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME
+                              (default: cargo-lambda creates a basic one)
   --memory MB                 Memory size, 128-10240 (default: 256)
   --timeout SECONDS           Timeout, 1-900 (default: 30)
-  --reserved-concurrency N    Reserved concurrency, via 'aws lambda put-function-concurrency'
-                              (default: leave the function's setting alone)
+  --reserved-concurrency N    Reserved concurrency, 0-$MAX_RESERVED_CONCURRENCY (an account's default quota), via
+                              'aws lambda put-function-concurrency' (default: leave the function's setting alone)
   --arch x86_64|arm64         Architecture to build for (default: x86_64); --arm64 is short for --arch arm64
   --alias NAME                Alias mParticle invokes (default: production)
   --package NAME              Cargo package to build (default: example-integration)
   --binary NAME               Binary of that package (default: read from the package's Cargo targets)
   --partner-api-url URL       Sets the PARTNER_API_URL environment variable of the function
+                              (an http or https URL without commas, spaces or credentials)
   --compiler NAME             Passed to 'cargo lambda build --compiler' (cargo, cargo-zigbuild, cross);
                               'cargo' builds without zig when the host matches the target
   --dry-run                   Print the commands (shell-quoted) instead of running them
   -h, --help                  Show this help
+
+Each value may also be given as --option=VALUE. Every value is checked before
+anything runs; a malformed one (a value starting with '-', a control
+character, a number with leading zeros or out of range, ...) is refused with
+exit status 2.
 EOF
-}
-
-die() {
-    printf '%s: error: %s\n' "$PROG" "$1" >&2
-    shift
-    local line
-    for line in "$@"; do printf '  %s\n' "$line" >&2; done
-    exit "${EXIT_CODE:-1}"
-}
-usage_error() { EXIT_CODE=2 die "$@"; }
-
-need_value() {
-    [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value (see --help)"
 }
 
 function_name="mparticle-firehose-example"
@@ -65,58 +65,63 @@ partner_api_url=""
 compiler=""
 dry_run=0
 
+# Every value is checked as it is read, so that a malformed one is refused
+# even when a later repetition of the option would override it.
 while [[ $# -gt 0 ]]; do
     case "$1" in
-        --function-name) need_value "$@"; function_name="$2"; shift 2 ;;
-        --region) need_value "$@"; region="$2"; shift 2 ;;
-        --iam-role | --role) need_value "$@"; iam_role="$2"; shift 2 ;;
-        --memory) need_value "$@"; memory="$2"; shift 2 ;;
-        --timeout) need_value "$@"; timeout="$2"; shift 2 ;;
-        --reserved-concurrency) need_value "$@"; reserved="$2"; shift 2 ;;
-        --arch | --architecture) need_value "$@"; arch="$2"; shift 2 ;;
-        --arm64) arch="arm64"; shift ;;
-        --alias) need_value "$@"; alias_name="$2"; shift 2 ;;
-        --package) need_value "$@"; package="$2"; shift 2 ;;
-        --binary) need_value "$@"; binary="$2"; shift 2 ;;
-        --partner-api-url) need_value "$@"; partner_api_url="$2"; shift 2 ;;
-        --compiler) need_value "$@"; compiler="$2"; shift 2 ;;
-        --dry-run) dry_run=1; shift ;;
+        --function-name | --function-name=*)
+            vd_take "$@"; vd_function_name "$VD_OPT" "$VD_VALUE"; function_name="$VD_VALUE" ;;
+        --region | --region=*)
+            vd_take "$@"; vd_region "$VD_OPT" "$VD_VALUE"; region="$VD_VALUE" ;;
+        --iam-role | --iam-role=* | --role | --role=*)
+            vd_take "$@"; vd_role_arn "$VD_OPT" "$VD_VALUE"; iam_role="$VD_VALUE" ;;
+        --memory | --memory=*)
+            vd_take "$@"; vd_int "$VD_OPT" "$VD_VALUE" 128 10240 MB; memory="$VD_VALUE" ;;
+        --timeout | --timeout=*)
+            vd_take "$@"; vd_int "$VD_OPT" "$VD_VALUE" 1 900 seconds; timeout="$VD_VALUE" ;;
+        --reserved-concurrency | --reserved-concurrency=*)
+            vd_take "$@"
+            vd_int "$VD_OPT" "$VD_VALUE" 0 "$MAX_RESERVED_CONCURRENCY" "concurrent executions"
+            reserved="$VD_VALUE" ;;
+        --arch | --arch=* | --architecture | --architecture=*)
+            vd_take "$@"
+            case "$VD_VALUE" in
+                x86_64 | x86-64 | amd64) arch="x86_64" ;;
+                arm64 | aarch64) arch="arm64" ;;
+                *) usage_error "invalid $VD_OPT $(vd_show "$VD_VALUE") (x86_64 or arm64)" ;;
+            esac ;;
+        --alias | --alias=*)
+            vd_take "$@"; vd_alias "$VD_OPT" "$VD_VALUE"; alias_name="$VD_VALUE" ;;
+        --package | --package=*)
+            vd_take "$@"; vd_cargo_name "$VD_OPT" "$VD_VALUE" package; package="$VD_VALUE" ;;
+        --binary | --binary=*)
+            vd_take "$@"; vd_cargo_name "$VD_OPT" "$VD_VALUE" binary; binary="$VD_VALUE" ;;
+        --partner-api-url | --partner-api-url=*)
+            vd_take "$@"; vd_http_url "$VD_OPT" "$VD_VALUE"; partner_api_url="$VD_VALUE" ;;
+        --compiler | --compiler=*)
+            vd_take "$@"; vd_compiler "$VD_OPT" "$VD_VALUE"; compiler="$VD_VALUE" ;;
+        --arm64) arch="arm64"; VD_SHIFT=1 ;;
+        --dry-run) dry_run=1; VD_SHIFT=1 ;;
         -h | --help) usage; exit 0 ;;
-        --*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
-        *) usage_error "unknown argument: $1 (see --help)" ;;
+        --arm64=* | --dry-run=* | --help=*) vd_flag "$1" ;;
+        *) vd_unknown "$1" ;;
     esac
+    shift "$VD_SHIFT"
 done
 
 # ---------------------------------------------------------------- validation
+# The region may come from the environment rather than --region.
 
-[[ "$function_name" =~ ^[A-Za-z0-9_-]{1,64}$ ]] ||
-    usage_error "invalid --function-name '$function_name' (1-64 of A-Z a-z 0-9 - _)"
-[[ -z "$region" || "$region" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
-    usage_error "invalid --region '$region' (expected e.g. us-east-1)"
-[[ -z "$iam_role" || "$iam_role" =~ ^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$ ]] ||
-    usage_error "invalid --iam-role '$iam_role' (expected arn:aws:iam::123456789012:role/NAME)"
-if [[ ! "$memory" =~ ^[0-9]{3,5}$ ]] || ((10#$memory < 128 || 10#$memory > 10240)); then
-    usage_error "invalid --memory '$memory' (128-10240 MB)"
+if [[ -n "$region" ]] && ! vd_is_region "$region"; then
+    usage_error "invalid region $(vd_show "$region") from AWS_REGION / AWS_DEFAULT_REGION (expected e.g. us-east-1; or pass --region)"
 fi
-if [[ ! "$timeout" =~ ^[0-9]{1,3}$ ]] || ((10#$timeout < 1 || 10#$timeout > 900)); then
-    usage_error "invalid --timeout '$timeout' (1-900 seconds)"
-fi
-# cargo-lambda splits --env-var values on commas.
-[[ "$partner_api_url" != *,* ]] ||
-    usage_error "--partner-api-url must not contain a comma (cargo lambda deploy --env-var splits on commas)"
-[[ -z "$reserved" || "$reserved" =~ ^[0-9]+$ ]] ||
-    usage_error "invalid --reserved-concurrency '$reserved' (a whole number)"
 if [[ "$reserved" == 0 ]]; then
     printf '%s: warning: --reserved-concurrency 0 throttles every invocation\n' "$PROG" >&2
 fi
 case "$arch" in
-    x86_64 | x86-64 | amd64) arch="x86_64"; arch_flag="--x86-64" ;;
-    arm64 | aarch64) arch="arm64"; arch_flag="--arm64" ;;
-    *) usage_error "invalid --arch '$arch' (x86_64 or arm64)" ;;
+    x86_64) arch_flag="--x86-64" ;;
+    arm64) arch_flag="--arm64" ;;
 esac
-if [[ ! "$alias_name" =~ ^[A-Za-z0-9_-]{1,128}$ || "$alias_name" =~ ^[0-9]+$ ]]; then
-    usage_error "invalid --alias '$alias_name' (1-128 of A-Z a-z 0-9 - _, not all digits)"
-fi
 
 # The binary cargo-lambda packages as `bootstrap`: the package's bin target
 # named like the package, else its only bin target; the package name when

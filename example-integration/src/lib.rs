@@ -6,9 +6,13 @@
 //! partner's `Retry-After`, and failing fast as retry-later when the wait does not fit, so that
 //! mParticle's own back-off takes over; events chunked for the bulk endpoint and sent with
 //! bounded concurrency; audience changes grouped per list.
+#![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod config;
 pub mod mapping;
+#[cfg(feature = "stub")]
+pub mod stub;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -11,8 +11,8 @@ use tracing::{Instrument, field};
 
 use crate::error::{ErrorType, FunctionError, PartnerError, Settlement};
 use crate::model::{
-    AudienceMembershipChangeResponse, EventProcessingResponse, Message, MessageBody,
-    ModuleRegistrationResponse, RegistrationErrors,
+    AudienceMembershipChangeResponse, AudienceSubscriptionResponse, DsrProcessingResponse,
+    EventProcessingResponse, Message, MessageBody, ModuleRegistrationResponse, RegistrationErrors,
 };
 use crate::partner::{Invocation, Partner, RequestContext, Settings};
 
@@ -170,22 +170,12 @@ impl<P: Partner> Dispatcher<P> {
                     tracing::debug!("verification request: answered without the partner");
                     EventProcessingResponse::default().into()
                 } else {
-                    settle(
-                        partner.on_event_batch(&ctx, batch).await,
-                        "event batch",
-                        EventProcessingResponse::default,
-                        Some(|| EventProcessingResponse {
-                            suspend_subscription: true,
-                        }),
-                    )?
-                    .into()
+                    settle(partner.on_event_batch(&ctx, batch).await, "event batch")?.into()
                 }
             }
             MessageBody::AudienceSubscriptionRequest(request) => settle(
                 partner.on_audience_subscription(&ctx, request).await,
                 "audience subscription",
-                Default::default,
-                None::<fn() -> _>,
             )?
             .into(),
             MessageBody::AudienceMembershipChangeRequest(request) => match &request.user_profiles {
@@ -196,20 +186,12 @@ impl<P: Partner> Dispatcher<P> {
                 Some(_) => settle(
                     partner.on_audience_membership_change(&ctx, request).await,
                     "audience membership change",
-                    AudienceMembershipChangeResponse::default,
-                    Some(|| AudienceMembershipChangeResponse {
-                        suspend_subscription: true,
-                    }),
                 )?
                 .into(),
             },
-            MessageBody::DsrProcessingRequest(request) => settle(
-                partner.on_dsr(&ctx, request).await,
-                "data-subject request",
-                Default::default,
-                None::<fn() -> _>,
-            )?
-            .into(),
+            MessageBody::DsrProcessingRequest(request) => {
+                settle(partner.on_dsr(&ctx, request).await, "data-subject request")?.into()
+            }
             response => {
                 return Err(FunctionError::new(
                     ErrorType::InvalidMessage,
@@ -224,23 +206,53 @@ impl<P: Partner> Dispatcher<P> {
     }
 }
 
+/// A response to a request: what accepting it means, and whether it can ask mParticle to
+/// suspend the subscription.
+trait Answer: Default {
+    /// The response with `suspend_subscription: true`, for the types that have the flag.
+    fn suspended() -> Option<Self>;
+}
+
+impl Answer for EventProcessingResponse {
+    fn suspended() -> Option<Self> {
+        Some(Self {
+            suspend_subscription: true,
+        })
+    }
+}
+
+impl Answer for AudienceMembershipChangeResponse {
+    fn suspended() -> Option<Self> {
+        Some(Self {
+            suspend_subscription: true,
+        })
+    }
+}
+
+impl Answer for AudienceSubscriptionResponse {
+    fn suspended() -> Option<Self> {
+        None
+    }
+}
+
+impl Answer for DsrProcessingResponse {
+    fn suspended() -> Option<Self> {
+        None
+    }
+}
+
 /// Maps a hook's outcome onto the answer to mParticle ([`PartnerError::settle`] decides;
 /// this builds the answer for the message at hand).
-fn settle<R>(
-    outcome: Result<R, PartnerError>,
-    what: &str,
-    accepted: impl FnOnce() -> R,
-    suspended: Option<impl FnOnce() -> R>,
-) -> Result<R, FunctionError> {
+fn settle<R: Answer>(outcome: Result<R, PartnerError>, what: &str) -> Result<R, FunctionError> {
     let e = match outcome {
         Ok(response) => return Ok(response),
         Err(e) => e,
     };
-    match (e.settle(what), suspended) {
-        (Settlement::Dropped, _) => Ok(accepted()),
+    match (e.settle(what), R::suspended()) {
+        (Settlement::Dropped, _) => Ok(R::default()),
         (Settlement::Suspend(e), Some(suspended)) => {
             tracing::warn!(error = %e, "suspending the subscription");
-            Ok(suspended())
+            Ok(suspended)
         }
         // A message without the flag cannot suspend anything: keep the data, mParticle retries.
         (Settlement::Suspend(e) | Settlement::Fail(e), _) => Err(FunctionError::from_partner(e)),

@@ -61,6 +61,8 @@
 //! invocation deadline), and `testing` (cargo feature `testing`: in-process invocation,
 //! message builders, generators, a mock Lambda Runtime API).
 #![warn(missing_docs)]
+#![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 #[macro_use]
 mod macros;

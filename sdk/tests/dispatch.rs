@@ -603,7 +603,7 @@ fn aliases_are_read_from_the_invoked_arn() {
             ..Invocation::default()
         };
         // Build a context through a real dispatch-free path: the alias parser is on the context.
-        let ctx = mparticle_firehose::testing::context_for(ctx_arn);
+        let ctx = testing::context_for(ctx_arn);
         ctx.alias().map(str::to_owned)
     };
     assert_eq!(

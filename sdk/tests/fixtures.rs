@@ -269,7 +269,7 @@ fn event_processing_request() {
         (loc.latitude, loc.longitude, loc.accuracy),
         (45.5019, -73.5674, 12.5)
     );
-    let custom = variant!(&evs[1].data, EventData::Custom);
+    let custom = variant!(&evs[1].data, EventData::CustomEvent);
     assert_eq!(
         custom.custom_event_type,
         Some(CustomEventType::UserPreference)
@@ -502,7 +502,7 @@ fn all_sixteen_event_types() {
         variant!(&evs[1].data, EventData::SessionEnd).session_length_ms,
         600000
     );
-    let custom = variant!(&evs[2].data, EventData::Custom);
+    let custom = variant!(&evs[2].data, EventData::CustomEvent);
     assert_eq!(custom.name.as_deref(), Some("Map Opened"));
     assert_eq!(custom.custom_event_type, Some(CustomEventType::Navigation));
     assert_eq!(custom.attributes["zoom"], "14");
@@ -1116,7 +1116,7 @@ fn unknown_types_and_enum_values_are_kept_verbatim() {
     );
 
     let evs = &req.events;
-    let raw = variant!(&evs[0].data, EventData::Unknown);
+    let raw = variant!(&evs[0].data, EventData::Unrecognized);
     assert_eq!(raw.type_name(), "page_scroll");
     assert_eq!(evs[0].type_name(), "page_scroll");
     assert_eq!(evs[0].event_type(), EventType::Other("page_scroll".into()));
@@ -1131,7 +1131,7 @@ fn unknown_types_and_enum_values_are_kept_verbatim() {
     assert!(raw.raw_json().contains(r#""s":"caf\u00e9""#));
     assert_eq!(raw.to_value()["nested"]["s"], "café");
     assert_eq!(
-        variant!(&evs[1].data, EventData::Custom).custom_event_type,
+        variant!(&evs[1].data, EventData::CustomEvent).custom_event_type,
         Some(CustomEventType::Other("celebration".into()))
     );
     assert_eq!(
@@ -1146,7 +1146,10 @@ fn unknown_types_and_enum_values_are_kept_verbatim() {
         req.source_channel,
         Some(ChannelSourceType::Other("carrier_pigeon".into()))
     );
-    let note = variant!(&req.system_notifications[0], SystemNotification::Unknown);
+    let note = variant!(
+        &req.system_notifications[0],
+        SystemNotification::Unrecognized
+    );
     assert_eq!(note.type_name(), "lgpd_consent_state");
     assert_eq!(note.to_value()["new_state"]["consented"], false);
 }
@@ -1246,7 +1249,9 @@ fn type_not_first_takes_the_slow_path_losslessly() {
     assert_eq!(rt.header.identities[0].value, "a7c3e91f20b4d658");
     let evs = events(&msg);
     assert_eq!(
-        variant!(&evs[0].data, EventData::Custom).name.as_deref(),
+        variant!(&evs[0].data, EventData::CustomEvent)
+            .name
+            .as_deref(),
         Some("Late Type")
     );
     let wish = variant!(&evs[1].data, EventData::ProductAction);
@@ -1254,7 +1259,7 @@ fn type_not_first_takes_the_slow_path_losslessly() {
     assert_eq!(dec(&wish.total_amount), "10.50");
     assert_eq!(dec(&wish.products[0].price), "2.500");
     assert_eq!(
-        variant!(&evs[2].data, EventData::Unknown).type_name(),
+        variant!(&evs[2].data, EventData::Unrecognized).type_name(),
         "hologram_view"
     );
     assert_eq!(evs[2].header.timestamp_ms, 7);

@@ -395,7 +395,7 @@ fn deep_nesting_inside_an_unknown_event_type_is_kept() {
         let MessageBody::EventProcessingRequest(req) = &msg.body else {
             panic!()
         };
-        let EventData::Unknown(raw) = &req.events[0].data else {
+        let EventData::Unrecognized(raw) = &req.events[0].data else {
             panic!("{:?}", req.events[0].data)
         };
         assert_eq!(raw.type_name(), "hologram");

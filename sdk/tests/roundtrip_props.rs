@@ -1504,7 +1504,7 @@ proptest! {
         });
         let (decoded, out) = common::roundtrip(message.to_json().unwrap().as_bytes());
         let MessageBody::EventProcessingRequest(req) = &decoded.body else { unreachable!() };
-        let EventData::Custom(custom) = &req.events[0].data else { unreachable!() };
+        let EventData::CustomEvent(custom) = &req.events[0].data else { unreachable!() };
         let non_empty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
         prop_assert_eq!(&custom.name, &non_empty(&name));
         prop_assert_eq!(&req.mpid, &non_empty(&mpid));

@@ -140,7 +140,10 @@ impl Traffic {
             };
             let filter = &self.filter;
             if !filter.runtime_environments.is_empty() {
-                let platform = batch.runtime_environment.as_ref().map(|r| r.platform());
+                let platform = batch
+                    .runtime_environment
+                    .as_ref()
+                    .map(mparticle_firehose::model::RuntimeEnvironment::platform);
                 if !platform.is_some_and(|p| filter.runtime_environments.contains(&p)) {
                     continue;
                 }

@@ -5,8 +5,8 @@
 //!
 //! * unknown fields are ignored at every level (as in Java);
 //! * an unknown event type, runtime environment, system notification, setting or
-//!   authentication type is kept verbatim (an `Unknown`/`Unrecognized` variant holding the raw
-//!   JSON) instead of failing the whole message, and is written back unchanged;
+//!   authentication type is kept verbatim (an `Unrecognized` variant holding the raw JSON)
+//!   instead of failing the whole message, and is written back unchanged;
 //! * an unknown enum value is kept as `Other(String)`;
 //! * `events` absent or `null` means no events; envelope fields are optional;
 //! * money and quantities are exact decimals (`10.50` stays `10.50`);
@@ -35,7 +35,7 @@ pub use audience::{
 };
 pub use consent::{
     CcpaConsent, CcpaConsentStateNotification, Consent, ConsentState, DEFAULT_CCPA_PURPOSE,
-    GdprConsent, GdprConsentStateNotification, SystemNotification,
+    GdprConsent, GdprConsentStateNotification, SystemNotification, SystemNotificationType,
 };
 pub use dsr::{DsrProcessingRequest, DsrProcessingResponse, OpenDsrIdentity, SubmittedTime};
 pub use enums::*;
@@ -44,7 +44,7 @@ pub use identity::{
     DeviceIdentity, DeviceIdentityPermission, Identity, IdentityKind, IdentityPermission,
     PartnerIdentity, PartnerIdentityPermission, UserIdentity, UserIdentityPermission,
 };
-pub use message::{Envelope, Message, MessageBody};
+pub use message::{Envelope, Message, MessageBody, MessageType};
 pub use registration::*;
 pub use runtime::*;
 pub use validation::{MAX_DESCRIPTION_CHARS, RegistrationErrors, RegistrationViolation};

@@ -356,7 +356,7 @@ pub async fn process_batch<P: Partner + ?Sized>(
             SystemNotification::CcpaConsentState(n) => {
                 partner.on_ccpa_consent_change(ctx, batch, n).await
             }
-            SystemNotification::Unknown(raw) => {
+            SystemNotification::Unrecognized(raw) => {
                 tracing::warn!(
                     notification_type = raw.type_name(),
                     "skipping a system notification of unknown type"
@@ -374,7 +374,9 @@ pub async fn process_batch<P: Partner + ?Sized>(
                 partner.on_session_start(ctx, batch, &event.header, e).await
             }
             EventData::SessionEnd(e) => partner.on_session_end(ctx, batch, &event.header, e).await,
-            EventData::Custom(e) => partner.on_custom_event(ctx, batch, &event.header, e).await,
+            EventData::CustomEvent(e) => {
+                partner.on_custom_event(ctx, batch, &event.header, e).await
+            }
             EventData::ScreenView(e) => partner.on_screen_view(ctx, batch, &event.header, e).await,
             EventData::Error(e) => partner.on_error(ctx, batch, &event.header, e).await,
             EventData::PrivacySettingChange(e) => {
@@ -424,7 +426,7 @@ pub async fn process_batch<P: Partner + ?Sized>(
                     .on_push_message_open(ctx, batch, &event.header, e)
                     .await
             }
-            EventData::Unknown(raw) => {
+            EventData::Unrecognized(raw) => {
                 partner
                     .on_unknown_event(ctx, batch, &event.header, raw)
                     .await
