@@ -23,29 +23,59 @@ fn wrong_type<E: de::Error>(expected: &str, found: &str) -> E {
     )
 }
 
-/// Accepts any JSON scalar as text, as Jackson does: a number keeps the digits it was written
-/// with (`1.50` becomes `"1.50"`, a 23-digit id is not rounded), `true` becomes `"true"`;
-/// `null` is `None`.
-pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let raw: &RawValue = Deserialize::deserialize(d)?;
+/// A scalar read as text, borrowed from the input when it needs no unescaping.
+pub(crate) enum Scalar<'de> {
+    /// A string without escapes, or a number or boolean exactly as written.
+    Borrowed(&'de str),
+    /// A string that had escapes.
+    Owned(String),
+}
+
+impl Scalar<'_> {
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Scalar::Borrowed(s) => s,
+            Scalar::Owned(s) => s,
+        }
+    }
+
+    fn into_string(self) -> String {
+        match self {
+            Scalar::Borrowed(s) => s.to_owned(),
+            Scalar::Owned(s) => s,
+        }
+    }
+}
+
+/// Reads any JSON scalar as text (see [`string`]) without copying it when it can be borrowed.
+pub(crate) fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Scalar<'de>>, D::Error> {
+    let raw: &'de RawValue = Deserialize::deserialize(d)?;
     let text = raw.get();
     match text.as_bytes().first() {
         Some(b'"') => {
             let inner = &text[1..text.len() - 1];
             if inner.contains('\\') {
                 serde_json::from_str::<String>(text)
-                    .map(Some)
+                    .map(|s| Some(Scalar::Owned(s)))
                     .map_err(de::Error::custom)
             } else {
-                Ok(Some(inner.to_owned()))
+                Ok(Some(Scalar::Borrowed(inner)))
             }
         }
         Some(b'n') => Ok(None),
         Some(b'{') => Err(wrong_type("a string", "an object")),
         Some(b'[') => Err(wrong_type("a string", "an array")),
         // A number or a boolean, exactly as written.
-        _ => Ok(Some(text.to_owned())),
+        _ => Ok(Some(Scalar::Borrowed(text))),
     }
+}
+
+/// Accepts any JSON scalar as text, as Jackson does: a number keeps the digits it was written
+/// with (`1.50` becomes `"1.50"`, a 23-digit id is not rounded), `true` becomes `"true"`;
+/// `null` is `None`.
+pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(scalar(d)?.map(Scalar::into_string))
 }
 
 /// A number read leniently: JSON numbers, numeric strings; `null` is `None`.
@@ -268,25 +298,67 @@ pub fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Er
 
 /// Writes a decimal as a JSON number with its exact digits.
 pub fn write_decimal<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(d) => {
-            let raw = RawValue::from_string(d.to_string()).map_err(serde::ser::Error::custom)?;
-            raw.serialize(s)
+    let Some(d) = value else {
+        return s.serialize_none();
+    };
+    // A decimal is at most 29 digits, a sign and a point: it is written into a buffer on the
+    // stack and handed to serde_json as raw JSON, borrowed, without a heap allocation.
+    let mut text = StackText::default();
+    if fmt::write(&mut text, format_args!("{d}")).is_ok() {
+        let raw: &RawValue =
+            serde_json::from_str(text.as_str()).map_err(serde::ser::Error::custom)?;
+        raw.serialize(s)
+    } else {
+        let raw = RawValue::from_string(d.to_string()).map_err(serde::ser::Error::custom)?;
+        raw.serialize(s)
+    }
+}
+
+/// A short text written on the stack; writing more than fits fails.
+struct StackText {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Default for StackText {
+    fn default() -> Self {
+        Self {
+            buf: [0; 64],
+            len: 0,
         }
-        None => s.serialize_none(),
+    }
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in, so the bytes are UTF-8.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
 /// A UUID (message and event `id`); `null` is `None`. Hex case is ignored.
 pub fn uuid<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Uuid>, D::Error> {
-    match string(d)? {
+    match scalar(d)? {
         None => Ok(None),
-        Some(s) => Uuid::parse_str(s.trim()).map(Some).map_err(|e| {
-            de_error(
-                DecodeErrorKind::InvalidValue,
-                format_args!("{s:?} is not a UUID: {e}"),
-            )
-        }),
+        Some(s) => {
+            let s = s.as_str();
+            Uuid::parse_str(s.trim()).map(Some).map_err(|e| {
+                de_error(
+                    DecodeErrorKind::InvalidValue,
+                    format_args!("{s:?} is not a UUID: {e}"),
+                )
+            })
+        }
     }
 }
 
@@ -297,12 +369,33 @@ pub fn vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T
 
 /// A list of strings whose elements are read leniently; `null` elements are dropped.
 pub fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    let items: Option<Vec<Text>> = Deserialize::deserialize(d)?;
-    Ok(items
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|t| t.0)
-        .collect())
+    struct ListVisitor;
+    impl<'de> Visitor<'de> for ListVisitor {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            // What serde's own `Vec` says, so that errors read the same.
+            f.write_str("a sequence")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(Text(item)) = seq.next_element()? {
+                if let Some(item) = item {
+                    out.push(item);
+                }
+            }
+            Ok(out)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    d.deserialize_option(ListVisitor)
 }
 
 /// A string read leniently, for use inside collections.
