@@ -23,8 +23,21 @@ pub struct EncodeError(#[from] serde_json::Error);
 pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError> {
     // Tracking the JSON path costs an allocation per key, so the common case decodes without it
     // and only a failing document is decoded again, with tracking, to say where it fails.
-    let mut de = serde_json::Deserializer::from_slice(json);
-    match T::deserialize(&mut de).and_then(|value| de.end().map(|()| value)) {
+    //
+    // The document is checked to be UTF-8 once, as a whole: reading from a `str`, serde_json
+    // then does not validate every string again. A document that is not UTF-8 throughout (which
+    // serde_json tolerates inside values it skips) is read from the bytes as before.
+    let result = match std::str::from_utf8(json) {
+        Ok(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            T::deserialize(&mut de).and_then(|value| de.end().map(|()| value))
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(json);
+            T::deserialize(&mut de).and_then(|value| de.end().map(|()| value))
+        }
+    };
+    match result {
         Ok(value) => Ok(value),
         Err(_) => Err(decode_with_path::<T>(json).err().unwrap_or_else(|| {
             DecodeError::new(
