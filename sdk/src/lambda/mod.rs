@@ -106,10 +106,11 @@ pub async fn serve<P: Partner>(dispatcher: Dispatcher<P>) -> Result<(), Error> {
     let handler = service_fn(move |event: LambdaEvent<IgnoredAny>| {
         let dispatcher = dispatcher.clone();
         async move {
-            let payload = payload::current();
+            // Owned, so that the dispatcher frees the bytes once they are decoded.
+            let payload = payload::take();
             let invocation = Invocation::from_lambda(&event.context);
             let bytes = match Shape::of(&payload) {
-                Shape::Firehose => dispatcher.handle(&payload, invocation).await?,
+                Shape::Firehose => dispatcher.handle_payload(payload, invocation).await?,
                 shape => {
                     return Err(FunctionError::new(
                         ErrorType::InvalidMessage,
