@@ -57,6 +57,11 @@ pub struct Args {
     /// profile the same bytes or to feed them to other tools.
     #[arg(long, value_name = "DIR")]
     save_inputs: Option<PathBuf>,
+    /// Run only OP (decode, value, scan, encode or roundtrip) on each input, `--iterations`
+    /// times, untimed and silent: for instruction counters such as `valgrind --tool=callgrind`
+    /// (the difference between two iteration counts is the cost of the extra iterations).
+    #[arg(long, value_name = "OP", requires = "iterations", value_parser = ["decode", "value", "scan", "encode", "roundtrip"])]
+    repeat_only: Option<String>,
     /// Iterations of each operation per timed round (the warm-up runs as many).
     #[arg(long, value_name = "N", conflicts_with = "seconds", value_parser = clap::value_parser!(u32).range(1..))]
     iterations: Option<u32>,
@@ -145,6 +150,12 @@ pub fn run(args: Args) -> ExitCode {
     }
     let mut reports = Vec::with_capacity(inputs.len());
     for input in &inputs {
+        if let (Some(op), Budget::Iterations(n)) = (&args.repeat_only, budget) {
+            if let Err(code) = repeat_only(input, op, n) {
+                return code;
+            }
+            continue;
+        }
         match bench_one(input, budget) {
             Ok(figures) => {
                 if !args.json {
@@ -154,6 +165,9 @@ pub fn run(args: Args) -> ExitCode {
             }
             Err(code) => return code,
         }
+    }
+    if args.repeat_only.is_some() {
+        return ExitCode::SUCCESS;
     }
     if args.json {
         let document = serde_json::json!({
@@ -174,7 +188,13 @@ fn save(dir: &std::path::Path, inputs: &[Input]) -> std::io::Result<()> {
         let name: String = input
             .label
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
             .collect::<String>()
             .split('-')
             .filter(|part| !part.is_empty())
@@ -204,6 +224,32 @@ impl Figures {
         let seconds_per_batch = bytes as f64 / (self.roundtrip * 1e6);
         Some(seconds_per_batch / events as f64 * 1e6)
     }
+}
+
+/// Runs one operation `n` times on `input`, for an instruction counter.
+fn repeat_only(input: &Input, op: &str, n: u32) -> Result<(), ExitCode> {
+    let bytes = input.bytes.as_slice();
+    let message = Message::decode(bytes).map_err(|e| {
+        eprintln!("error: {}: {e}", input.label);
+        ExitCode::from(1)
+    })?;
+    for _ in 0..n {
+        match op {
+            "decode" => drop(black_box(Message::decode(black_box(bytes)).ok())),
+            "value" => drop(black_box(
+                serde_json::from_slice::<serde_json::Value>(black_box(bytes)).ok(),
+            )),
+            "scan" => drop(black_box(
+                serde_json::from_slice::<IgnoredAny>(black_box(bytes)).ok(),
+            )),
+            "encode" => drop(black_box(black_box(&message).encode().ok())),
+            _ => {
+                let decoded = Message::decode(black_box(bytes)).ok();
+                drop(black_box(decoded.and_then(|m| m.encode().ok())));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn bench_one(input: &Input, budget: Budget) -> Result<Figures, ExitCode> {
