@@ -107,8 +107,10 @@ impl ExampleIntegration {
             |(i, _)| *i,
             |(i, _)| *i,
             |(_, chunk)| async move {
+                // Serialized straight from the events: a `json!` value would first copy every
+                // chunk into a tree of `serde_json::Value`s.
                 self.call(ctx, "v1/events")?
-                    .json(&serde_json::json!({ "events": chunk }))
+                    .json(&EventsBody { events: &chunk })
                     .send(ctx)
                     .await?;
                 Ok(())
@@ -116,6 +118,12 @@ impl ExampleIntegration {
         )
         .await
     }
+}
+
+/// The body of `POST v1/events`.
+#[derive(serde::Serialize)]
+struct EventsBody<'a> {
+    events: &'a [AcmeEvent],
 }
 
 #[async_trait]

@@ -79,6 +79,16 @@ impl<P: Partner> Dispatcher<P> {
         payload: &[u8],
         invocation: Invocation,
     ) -> Result<Vec<u8>, FunctionError> {
+        self.handle_payload(payload, invocation).await
+    }
+
+    /// [`handle`](Self::handle) for a payload it may own: the payload is dropped as soon as it
+    /// is decoded, so that a large batch's bytes are not held while the partner serves it.
+    pub(crate) async fn handle_payload<B: AsRef<[u8]>>(
+        &self,
+        payload: B,
+        invocation: Invocation,
+    ) -> Result<Vec<u8>, FunctionError> {
         let span = tracing::info_span!(
             "firehose",
             request_id = %invocation.request_id,
@@ -89,9 +99,10 @@ impl<P: Partner> Dispatcher<P> {
             invalid_elements = field::Empty,
         );
         async {
-            let message = Message::decode_request(payload).inspect_err(|e| {
+            let message = Message::decode_request(payload.as_ref()).inspect_err(|e| {
                 tracing::error!(kind = %e.kind(), path = e.path(), reason = e.reason(), "undecodable message");
             })?;
+            drop(payload);
             let response = self.dispatch(message, invocation).await?;
             response
                 .encode()

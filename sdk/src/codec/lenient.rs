@@ -22,29 +22,59 @@ fn wrong_type<E: de::Error>(expected: &str, found: &str) -> E {
     )
 }
 
-/// Accepts any JSON scalar as text, as Jackson does: a number keeps the digits it was written
-/// with (`1.50` becomes `"1.50"`, a 23-digit id is not rounded), `true` becomes `"true"`;
-/// `null` is `None`.
-pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let raw: &RawValue = Deserialize::deserialize(d)?;
+/// A scalar read as text, borrowed from the input when it needs no unescaping.
+pub(crate) enum Scalar<'de> {
+    /// A string without escapes, or a number or boolean exactly as written.
+    Borrowed(&'de str),
+    /// A string that had escapes.
+    Owned(String),
+}
+
+impl Scalar<'_> {
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Scalar::Borrowed(s) => s,
+            Scalar::Owned(s) => s,
+        }
+    }
+
+    fn into_string(self) -> String {
+        match self {
+            Scalar::Borrowed(s) => s.to_owned(),
+            Scalar::Owned(s) => s,
+        }
+    }
+}
+
+/// Reads any JSON scalar as text (see [`string`]) without copying it when it can be borrowed.
+pub(crate) fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Scalar<'de>>, D::Error> {
+    let raw: &'de RawValue = Deserialize::deserialize(d)?;
     let text = raw.get();
     match text.as_bytes().first() {
         Some(b'"') => {
             let inner = &text[1..text.len() - 1];
             if inner.contains('\\') {
                 serde_json::from_str::<String>(text)
-                    .map(Some)
+                    .map(|s| Some(Scalar::Owned(s)))
                     .map_err(de::Error::custom)
             } else {
-                Ok(Some(inner.to_owned()))
+                Ok(Some(Scalar::Borrowed(inner)))
             }
         }
         Some(b'n') => Ok(None),
         Some(b'{') => Err(wrong_type("a string", "an object")),
         Some(b'[') => Err(wrong_type("a string", "an array")),
         // A number or a boolean, exactly as written.
-        _ => Ok(Some(text.to_owned())),
+        _ => Ok(Some(Scalar::Borrowed(text))),
     }
+}
+
+/// Accepts any JSON scalar as text, as Jackson does: a number keeps the digits it was written
+/// with (`1.50` becomes `"1.50"`, a 23-digit id is not rounded), `true` becomes `"true"`;
+/// `null` is `None`.
+pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(scalar(d)?.map(Scalar::into_string))
 }
 
 /// A number read leniently: JSON numbers, numeric strings; `null` is `None`.
@@ -231,14 +261,17 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
 
 /// A UUID (message and event `id`); `null` is `None`. Hex case is ignored.
 pub fn uuid<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Uuid>, D::Error> {
-    match string(d)? {
+    match scalar(d)? {
         None => Ok(None),
-        Some(s) => Uuid::parse_str(s.trim()).map(Some).map_err(|e| {
-            de_error(
-                DecodeErrorKind::InvalidValue,
-                format_args!("{s:?} is not a UUID: {e}"),
-            )
-        }),
+        Some(s) => {
+            let s = s.as_str();
+            Uuid::parse_str(s.trim()).map(Some).map_err(|e| {
+                de_error(
+                    DecodeErrorKind::InvalidValue,
+                    format_args!("{s:?} is not a UUID: {e}"),
+                )
+            })
+        }
     }
 }
 

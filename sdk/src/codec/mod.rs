@@ -30,8 +30,20 @@ pub struct EncodeError(#[from] serde_json::Error);
 /// 3. when that fails too (the damage is not inside a list element): with path tracking, in
 ///    isolating mode, to report the document's own error and where it is.
 pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError> {
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let strict = match T::deserialize(&mut de).and_then(|value| de.end().map(|()| value)) {
+    // The document is checked to be UTF-8 once, as a whole: reading from a `str`, serde_json
+    // then does not validate every string again. A document that is not UTF-8 throughout (which
+    // serde_json tolerates inside values it skips) is read from the bytes as before.
+    let strict = match std::str::from_utf8(json) {
+        Ok(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            T::deserialize(&mut de).and_then(|value| de.end().map(|()| value))
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(json);
+            T::deserialize(&mut de).and_then(|value| de.end().map(|()| value))
+        }
+    };
+    let strict = match strict {
         Ok(value) => return Ok(value),
         Err(e) => e,
     };

@@ -125,10 +125,11 @@ pub async fn serve_with<P: Partner>(
         let dispatcher = dispatcher.clone();
         let endpoint = endpoint.clone();
         async move {
-            let payload = payload::current();
+            // Owned, so that the dispatcher frees the bytes once they are decoded.
+            let payload = payload::take();
             let invocation = Invocation::from_lambda(&event.context);
             let bytes = match Shape::of(&payload) {
-                Shape::Firehose => dispatcher.handle(&payload, invocation).await?,
+                Shape::Firehose => dispatcher.handle_payload(payload, invocation).await?,
                 Shape::Http => endpoint.handle_event(&payload, invocation).await?,
                 shape => {
                     return Err(FunctionError::new(

@@ -9,6 +9,8 @@
 //!
 //! * [`generate`]: deterministic, realistic messages (event batches, audience membership
 //!   changes) for tests, fixtures and benchmarks.
+//! * [`realistic`]: event batches written directly as JSON text in Java's key order, shaped like
+//!   real retail traffic, for benchmarks and decode tests independent of this crate's encoder.
 //! * [`serve_loopback`]: an HTTP server on loopback for test doubles, such as a fake of the
 //!   partner's API.
 
@@ -16,6 +18,7 @@ pub mod generate;
 pub mod invoke;
 mod loopback;
 pub mod messages;
+pub mod realistic;
 pub mod runtime_api;
 
 pub use invoke::{
