@@ -139,11 +139,11 @@ pub fn run(args: Args) -> ExitCode {
             inputs
         }
     };
-    if let Some(dir) = &args.save_inputs {
-        if let Err(e) = save(dir, &inputs) {
-            eprintln!("error: cannot save the inputs to {}: {e}", dir.display());
-            return ExitCode::from(2);
-        }
+    if let Some(dir) = &args.save_inputs
+        && let Err(e) = save(dir, &inputs)
+    {
+        eprintln!("error: cannot save the inputs to {}: {e}", dir.display());
+        return ExitCode::from(2);
     }
     if cfg!(debug_assertions) {
         eprintln!("note: debug build; build with --release for meaningful figures");
