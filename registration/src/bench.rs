@@ -315,24 +315,24 @@ fn bench_one(input: &Input, budget: Budget) -> Result<Figures, ExitCode> {
 
 fn print_human(input: &Input, figures: &Figures) {
     println!("{} ({} bytes)", input.label, input.bytes.len());
-    println!("  typed decode:  {:>9.1} MB/s", figures.decode);
-    println!("  Value parse:   {:>9.1} MB/s", figures.value);
+    println!("  typed decode:  {} MB/s", rate(figures.decode));
+    println!("  Value parse:   {} MB/s", rate(figures.value));
     println!(
         "  ratio:         {:>9.2}   (typed decode / Value parse)",
         figures.decode / figures.value
     );
-    println!("  encode:        {:>9.1} MB/s", figures.encode);
+    println!("  encode:        {} MB/s", rate(figures.encode));
     println!(
-        "  scan floor:    {:>9.1} MB/s   (serde_json into IgnoredAny)",
-        figures.scan
+        "  scan floor:    {} MB/s   (serde_json into IgnoredAny)",
+        rate(figures.scan)
     );
     println!(
         "  decode/scan:   {:>9.2}   (typed decode / scan floor)",
         figures.decode / figures.scan
     );
     println!(
-        "  roundtrip:     {:>9.1} MB/s   (decode then encode, per input byte)",
-        figures.roundtrip
+        "  roundtrip:     {} MB/s   (decode then encode, per input byte)",
+        rate(figures.roundtrip)
     );
     println!(
         "  roundtrip/scan:{:>9.2}   (roundtrip / scan floor)",
@@ -345,6 +345,19 @@ fn print_human(input: &Input, figures: &Figures) {
         "  median of {ROUNDS} rounds of {} iterations; MB = 10^6 bytes",
         figures.iterations
     );
+}
+
+/// Formats a throughput with at least three significant digits, so that the printed ratios
+/// can be recomputed from the printed figures even for slow (debug) builds.
+fn rate(mb_s: f64) -> String {
+    let places = if mb_s >= 100.0 {
+        1
+    } else if mb_s >= 10.0 {
+        2
+    } else {
+        3
+    };
+    format!("{mb_s:>9.places$}")
 }
 
 fn json_report(input: &Input, figures: &Figures) -> serde_json::Value {

@@ -111,12 +111,12 @@ fn bench_prints_one_json_document_with_every_figure() {
     assert_eq!(
         files,
         [
-            "generated-event-batch-1000-events.json",
             "generated-event-batch-100-events.json",
-            "realistic-ios-app-batch-1000-events.json",
+            "generated-event-batch-1000-events.json",
             "realistic-ios-app-batch-100-events.json",
-            "realistic-web-shop-batch-1000-events.json",
+            "realistic-ios-app-batch-1000-events.json",
             "realistic-web-shop-batch-100-events.json",
+            "realistic-web-shop-batch-1000-events.json",
         ]
     );
     assert!(
