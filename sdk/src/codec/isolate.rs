@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::error::{DecodeError, DecodeErrorKind, classify};
+use super::tagged::Key;
 
 // ---------------------------------------------------------------------------------------------
 // Mode and path
@@ -499,34 +500,6 @@ struct RecMap<A> {
     depth: usize,
 }
 
-/// A map key, borrowed from the input when it has no escapes.
-enum Key<'de> {
-    Borrowed(&'de str),
-    Owned(String),
-}
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key::Borrowed(v))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key::Owned(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
-                Ok(Key::Owned(v))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for RecMap<A> {
     type Error = A::Error;
 
@@ -538,17 +511,8 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for RecMap<A> {
         let Some(key) = self.inner.next_key::<Key<'de>>()? else {
             return Ok(None);
         };
-        match key {
-            Key::Borrowed(k) => {
-                push(Segment::Key(k.to_owned()));
-                seed.deserialize(de::value::BorrowedStrDeserializer::new(k))
-            }
-            Key::Owned(k) => {
-                push(Segment::Key(k.clone()));
-                seed.deserialize(de::value::StringDeserializer::new(k))
-            }
-        }
-        .map(Some)
+        push(Segment::Key(key.as_str().to_owned()));
+        key.feed(seed).map(Some)
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {

@@ -104,16 +104,27 @@ impl Serialize for Unrecognized {
 // Decoding
 
 /// A map key, borrowed from the input when it has no escapes.
-enum Key<'de> {
+pub(crate) enum Key<'de> {
     Borrowed(&'de str),
     Owned(String),
 }
 
-impl Key<'_> {
-    fn as_str(&self) -> &str {
+impl<'de> Key<'de> {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             Key::Borrowed(s) => s,
             Key::Owned(s) => s,
+        }
+    }
+
+    /// Hands the key on to the seed that decodes it, still borrowed when it was.
+    pub(crate) fn feed<K: DeserializeSeed<'de>, E: de::Error>(
+        self,
+        seed: K,
+    ) -> Result<K::Value, E> {
+        match self {
+            Key::Borrowed(k) => seed.deserialize(de::value::BorrowedStrDeserializer::new(k)),
+            Key::Owned(k) => seed.deserialize(de::value::StringDeserializer::new(k)),
         }
     }
 }
@@ -201,11 +212,7 @@ impl<'de, A: MapAccess<'de>, H: Header> MapAccess<'de> for Intercept<'_, A, H> {
                 self.inner.next_value::<IgnoredAny>()?;
                 continue;
             }
-            return match key {
-                Key::Borrowed(k) => seed.deserialize(de::value::BorrowedStrDeserializer::new(k)),
-                Key::Owned(k) => seed.deserialize(de::value::StringDeserializer::new(k)),
-            }
-            .map(Some);
+            return key.feed(seed).map(Some);
         }
     }
 
