@@ -18,7 +18,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::fmt::Write as _;
+mod json;
+mod tables;
+
+use json::Json;
+use tables::*;
 
 /// Where the batch comes from: it decides the runtime environment and the event mix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,88 +42,6 @@ pub struct RealisticBatch {
     storefront: Storefront,
     clock_ms: i64,
 }
-
-const SCREENS: &[&str] = &[
-    "Home",
-    "Search Results",
-    "Product Detail",
-    "Cart",
-    "Checkout › Shipping",
-    "Checkout › Payment",
-    "Order Confirmation",
-    "Account Settings",
-    "Wishlist",
-    "Store Locator",
-];
-
-const CUSTOM_EVENTS: &[(&str, &str)] = &[
-    ("Search Performed", "search"),
-    ("Filter Applied", "navigation"),
-    ("Store Selected", "location"),
-    ("Review Submitted", "user_content"),
-    ("Notification Preferences Updated", "user_preference"),
-    ("Shared Product", "social"),
-    ("Loyalty Tier Reached", "other"),
-    ("Video Played", "other"),
-];
-
-const PRODUCTS: &[(&str, &str, &str, &str, &str)] = &[
-    (
-        "SKU-88213-BLK",
-        "Trail Runner GTX \"Storm\" Edition",
-        "Northpeak",
-        "Footwear/Running",
-        "42 EU",
-    ),
-    (
-        "SKU-10044",
-        "Merino Crew Sock 3-Pack",
-        "Woolfield",
-        "Apparel/Socks",
-        "M",
-    ),
-    (
-        "SKU-55120-GRN",
-        "Packable Down Jacket",
-        "Northpeak",
-        "Apparel/Outerwear",
-        "Forest",
-    ),
-    (
-        "SKU-70001",
-        "Café Thermos 750 ml",
-        "Kupfer & Co.",
-        "Outdoor/Hydration",
-        "Copper",
-    ),
-    (
-        "SKU-31415",
-        "Headlamp 400 lm",
-        "Lumora",
-        "Outdoor/Lighting",
-        "",
-    ),
-    (
-        "SKU-27182-XL",
-        "Softshell Trousers",
-        "Woolfield",
-        "Apparel/Trousers",
-        "XL Long",
-    ),
-];
-
-const PRICES: &[&str] = &["19.99", "7.50", "149.00", "34.95", "59.9", "89.00"];
-
-const CITIES: &[(&str, &str, &str, f64, f64)] = &[
-    ("Berlin", "DE", "10115", 52.52, 13.405),
-    ("München", "DE", "80331", 48.137, 11.575),
-    ("Lyon", "FR", "69001", 45.764, 4.8357),
-    ("Austin", "US", "78701", 30.2672, -97.7431),
-    ("Zürich", "CH", "8001", 47.3769, 8.5417),
-];
-
-const FIRST_NAMES: &[&str] = &["Anna", "Jörg", "Chloé", "Marcus", "Priya", "Søren"];
-const LAST_NAMES: &[&str] = &["Schmidt", "Dubois", "O'Neill", "Nakamura", "García", "Weiß"];
 
 impl RealisticBatch {
     /// A writer for one storefront, seeded.
@@ -751,133 +673,5 @@ fn lowercase(s: &str) -> String {
     s.to_lowercase()
 }
 
-/// A minimal JSON text writer that keeps fields in the order they are written.
-#[derive(Default)]
-struct Json(String);
-
-impl Json {
-    fn open(&mut self) {
-        self.0.push('{');
-    }
-
-    fn close(&mut self) {
-        self.0.push('}');
-    }
-
-    fn key(&mut self, key: &str) {
-        if !matches!(self.0.as_bytes().last(), Some(b'{' | b'[') | None) {
-            self.0.push(',');
-        }
-        self.string(key);
-        self.0.push(':');
-    }
-
-    fn string(&mut self, text: &str) {
-        self.0.push('"');
-        for c in text.chars() {
-            match c {
-                '"' => self.0.push_str("\\\""),
-                '\\' => self.0.push_str("\\\\"),
-                '\n' => self.0.push_str("\\n"),
-                '\t' => self.0.push_str("\\t"),
-                c if u32::from(c) < 0x20 => {
-                    let _ = write!(self.0, "\\u{:04x}", u32::from(c));
-                }
-                c => self.0.push(c),
-            }
-        }
-        self.0.push('"');
-    }
-
-    fn str(&mut self, key: &str, value: &str) {
-        self.key(key);
-        self.string(value);
-    }
-
-    fn num(&mut self, key: &str, value: i64) {
-        self.key(key);
-        let _ = write!(self.0, "{value}");
-    }
-
-    fn float(&mut self, key: &str, value: f64) {
-        self.key(key);
-        let _ = write!(self.0, "{value:?}");
-    }
-
-    fn raw(&mut self, key: &str, number: &str) {
-        self.key(key);
-        self.0.push_str(number);
-    }
-
-    fn bool(&mut self, key: &str, value: bool) {
-        self.key(key);
-        self.0.push_str(if value { "true" } else { "false" });
-    }
-
-    fn list(&mut self, key: &str, items: &[&str]) {
-        self.key(key);
-        self.0.push('[');
-        for (i, item) in items.iter().enumerate() {
-            if i > 0 {
-                self.0.push(',');
-            }
-            self.string(item);
-        }
-        self.0.push(']');
-    }
-
-    fn obj(&mut self, key: &str, fill: impl FnOnce(&mut Self)) {
-        self.key(key);
-        self.0.push('{');
-        fill(self);
-        self.0.push('}');
-    }
-
-    fn arr(&mut self, key: &str, fill: impl FnOnce(&mut Self)) {
-        self.key(key);
-        self.0.push('[');
-        fill(self);
-        self.0.push(']');
-    }
-
-    fn item_obj(&mut self, fill: impl FnOnce(&mut Self)) {
-        if !matches!(self.0.as_bytes().last(), Some(b'[')) {
-            self.0.push(',');
-        }
-        self.0.push('{');
-        fill(self);
-        self.0.push('}');
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Message;
-
-    #[test]
-    fn realistic_batches_decode_and_roundtrip_as_values() {
-        for storefront in [Storefront::IosApp, Storefront::WebShop] {
-            for seed in 0..20 {
-                let bytes = RealisticBatch::new(seed, storefront).event_batch(120);
-                let message = Message::decode(&bytes).unwrap_or_else(|e| {
-                    panic!(
-                        "{storefront:?} seed {seed}: {e}\n{}",
-                        String::from_utf8_lossy(&bytes)
-                    )
-                });
-                let encoded = message.encode().unwrap();
-                let sent: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-                let back: serde_json::Value = serde_json::from_slice(&encoded).unwrap();
-                assert_eq!(sent, back, "{storefront:?} seed {seed}");
-            }
-        }
-    }
-
-    #[test]
-    fn same_seed_same_bytes() {
-        let a = RealisticBatch::new(3, Storefront::WebShop).event_batch(50);
-        let b = RealisticBatch::new(3, Storefront::WebShop).event_batch(50);
-        assert_eq!(a, b);
-    }
-}
+mod tests;
