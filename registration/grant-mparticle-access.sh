@@ -1,135 +1,156 @@
 #!/usr/bin/env bash
-# Grant (or revoke) mParticle's AWS accounts permission to invoke one alias of
-# a Lambda function, the way mParticle Firehose integrations are registered.
+# Grant (or revoke) mParticle's AWS accounts, or other principals, permission
+# to invoke one alias of a Lambda function, the way mParticle Firehose
+# integrations are registered.
 set -euo pipefail
 
 PROG="$(basename "$0")"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib/validate.sh
+source "$HERE/lib/validate.sh"
 DEFAULT_PRINCIPALS="338661164609,457804467337"
 ACTION="lambda:InvokeFunction"
 
 usage() {
     cat <<EOF
-Usage: $PROG --function-arn ARN [--principals P1,P2] [--region R] [--dry-run] [--revoke]
+Usage: $PROG --function-arn ARN [--principal P]... [--region R] [--dry-run] [--revoke]
+       $PROG --function-arn ARN --print-policy
 
-Allow mParticle's AWS accounts to invoke an alias of your Lambda function
+Allow mParticle's AWS accounts, or other callers such as a stream processor
+that invokes by ARN, to invoke an alias of your Lambda function
 (lambda:InvokeFunction via 'aws lambda add-permission'), then verify the
 resulting resource policy and print what to send to mParticle.
 
 Options:
   --function-arn ARN   Alias-qualified function ARN, e.g.
                        arn:aws:lambda:us-east-1:123456789012:function:my-integration:production
-  --principals LIST    Comma-separated 12-digit AWS account ids to grant
-                       (default: $DEFAULT_PRINCIPALS, mParticle's accounts)
+  --principal P        A principal to grant; repeat it for more. P is a 12-digit AWS account id
+                       or an IAM principal ARN in the function's partition:
+                         arn:aws:iam::ACCOUNT:root
+                         arn:aws:iam::ACCOUNT:role/[PATH/]NAME
+                         arn:aws:iam::ACCOUNT:user/[PATH/]NAME
+                       (default: 338661164609 and 457804467337, mParticle's accounts)
+  --principals LIST    The same, comma-separated (a role or user name with a comma needs
+                       --principal); may be combined with --principal
   --region R           AWS region for the API calls (default: the ARN's region)
   --dry-run            Print the aws commands that would run (shell-quoted); make no AWS calls
   --revoke             Remove the permissions instead of adding them
+  --print-policy       Print, as JSON on stdout, the identity policy that an IAM role or user
+                       needs besides this grant to invoke the alias; make no AWS calls
   -h, --help           Show this help
 
 Both directions are idempotent: statements that already allow a principal to
 invoke the alias are left alone, and revoking permissions that are not there
-succeeds. Each statement gets the id mparticle-<principal>-<alias>.
+succeeds. Each statement gets the id mparticle-<account>-<alias> for an account
+(an account's :root ARN is the same principal) and
+mparticle-<account>-role|user-<checksum of the ARN>-<alias> for a role or user.
+A principal named twice is granted once.
 The aws CLI's usual configuration applies (AWS_PROFILE, AWS_ENDPOINT_URL, ...).
+
+Each value may also be given as --option=VALUE. Every value is checked before
+anything runs; a malformed one (a value starting with '-', a control
+character, an empty list element, a trailing ':' or ',', ...) is refused with
+exit status 2.
 EOF
-}
-
-die() {
-    printf '%s: error: %s\n' "$PROG" "$1" >&2
-    shift
-    local line
-    for line in "$@"; do printf '  %s\n' "$line" >&2; done
-    exit "${EXIT_CODE:-1}"
-}
-
-usage_error() {
-    EXIT_CODE=2 die "$@"
 }
 
 # ---------------------------------------------------------------- arguments
 
 function_arn=""
-principals_csv="$DEFAULT_PRINCIPALS"
+principals=()
 region=""
+principal_opts=() # for messages: the option and the value each principal came from
+principal_given=()
+principal_partitions=()
 dry_run=0
 revoke=0
+print_policy=0
 
-need_value() {
-    [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value (see --help)"
-}
-
+# Every value is checked as it is read, so that a malformed one is refused
+# even when a later repetition of the option would override it.
 while [[ $# -gt 0 ]]; do
     case "$1" in
-        --function-arn) need_value "$@"; function_arn="$2"; shift 2 ;;
-        --function-arn=*) function_arn="${1#*=}"; shift ;;
-        --principals) need_value "$@"; principals_csv="$2"; shift 2 ;;
-        --principals=*) principals_csv="${1#*=}"; shift ;;
-        --region) need_value "$@"; region="$2"; shift 2 ;;
-        --region=*) region="${1#*=}"; shift ;;
+        --function-arn | --function-arn=*)
+            vd_take "$@"
+            [[ -z "$function_arn" ]] ||
+                usage_error "$VD_OPT is given more than once (one alias per run)"
+            vd_function_arn "$VD_OPT" "$VD_VALUE"
+            function_arn="$VD_VALUE"
+            shift "$VD_SHIFT"
+            ;;
+        --principal | --principal=* | --principals | --principals=*)
+            vd_take "$@"
+            if [[ "$VD_OPT" == --principals ]]; then
+                vd_list "$VD_OPT" "$VD_VALUE"
+            else
+                VD_LIST=("$VD_VALUE")
+            fi
+            for p in "${VD_LIST[@]}"; do
+                vd_principal "$VD_OPT" "$p"
+                principals+=("$VD_PRINCIPAL")
+                principal_opts+=("$VD_OPT")
+                principal_given+=("$p")
+                principal_partitions+=("$VD_PRINCIPAL_PARTITION")
+            done
+            shift "$VD_SHIFT"
+            ;;
+        --region | --region=*)
+            vd_take "$@"
+            vd_region "$VD_OPT" "$VD_VALUE"
+            region="$VD_VALUE"
+            shift "$VD_SHIFT"
+            ;;
         --dry-run) dry_run=1; shift ;;
         --revoke) revoke=1; shift ;;
+        --print-policy) print_policy=1; shift ;;
         -h | --help) usage; exit 0 ;;
-        *) usage_error "unknown argument: $1 (see --help)" ;;
+        --dry-run=* | --revoke=* | --print-policy=* | --help=*) vd_flag "$1" ;;
+        *) vd_unknown "$1" ;;
     esac
 done
 
 [[ -n "$function_arn" ]] || usage_error "--function-arn is required (see --help)"
+if [[ $print_policy -eq 1 && $revoke -eq 1 ]]; then
+    usage_error "--print-policy and --revoke do not go together (see --help)"
+fi
 
 # ---------------------------------------------------------------- the ARN
-# arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME:QUALIFIER
+# arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME:QUALIFIER, already
+# checked by vd_function_arn while reading the arguments.
 
-example_arn="arn:aws:lambda:us-east-1:123456789012:function:my-integration:production"
-IFS=: read -r -a arn_parts <<<"$function_arn"
-
-if [[ ${#arn_parts[@]} -lt 7 || "${arn_parts[0]}" != arn || "${arn_parts[2]}" != lambda ||
-      "${arn_parts[5]}" != function ]]; then
-    usage_error "not a Lambda function ARN: $function_arn" \
-        "expected arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME:ALIAS, e.g. $example_arn"
-fi
-
-arn_partition="${arn_parts[1]}"
-arn_region="${arn_parts[3]}"
-arn_account="${arn_parts[4]}"
-fn_name="${arn_parts[6]}"
-qualifier="${arn_parts[7]:-}"
-
-[[ "$arn_partition" =~ ^aws(-[a-z]+)*$ ]] ||
-    usage_error "invalid partition '$arn_partition' in $function_arn (expected aws, aws-cn, aws-us-gov, ...)"
-[[ "$arn_region" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] ||
-    usage_error "invalid region '$arn_region' in $function_arn (expected e.g. us-east-1)"
-[[ "$arn_account" =~ ^[0-9]{12}$ ]] ||
-    usage_error "invalid account id '$arn_account' in $function_arn (expected 12 digits)"
-[[ "$fn_name" =~ ^[A-Za-z0-9_-]{1,64}$ ]] ||
-    usage_error "invalid function name '$fn_name' in $function_arn (1-64 of A-Z a-z 0-9 - _)"
-if [[ ${#arn_parts[@]} -gt 8 ]]; then
-    usage_error "unexpected text after the qualifier in $function_arn"
-fi
+arn_partition="$VD_ARN_PARTITION"
+arn_region="$VD_ARN_REGION"
+arn_account="$VD_ARN_ACCOUNT"
+fn_name="$VD_ARN_FUNCTION"
+qualifier="$VD_ARN_QUALIFIER"
 
 unqualified_arn="arn:$arn_partition:lambda:$arn_region:$arn_account:function:$fn_name"
 fix_hint="publish a version and point an alias at it, then pass $unqualified_arn:production"
 
 if [[ -z "$qualifier" ]]; then
-    usage_error "the function ARN is not qualified with an alias: $function_arn" \
+    usage_error "--function-arn is not qualified with an alias: $function_arn" \
         "mParticle invokes your function through an alias, and the permission must be granted on that alias." \
         "To fix: $fix_hint" \
         "(registration/deploy.sh does both and prints the alias ARN.)"
 fi
 # shellcheck disable=SC2016 # a literal $LATEST
 if [[ "$qualifier" == '$LATEST' ]]; then
-    usage_error "refusing to grant access to \$LATEST: $function_arn" \
+    usage_error "--function-arn: refusing to grant access to \$LATEST: $function_arn" \
         "\$LATEST is the unpublished, mutable code; mParticle must invoke a stable alias." \
         "To fix: $fix_hint" \
         "(registration/deploy.sh does both and prints the alias ARN.)"
 fi
 if [[ "$qualifier" =~ ^[0-9]+$ ]]; then
-    usage_error "the ARN is qualified with version $qualifier, not an alias: $function_arn" \
+    usage_error "--function-arn is qualified with version $qualifier, not an alias: $function_arn" \
         "A grant on a version would not follow later deploys." \
         "To fix: point an alias at version $qualifier (or at a new one), then pass $unqualified_arn:production"
 fi
-[[ "$qualifier" =~ ^[A-Za-z0-9_-]{1,128}$ ]] ||
-    usage_error "invalid alias name '$qualifier' in $function_arn (1-128 of A-Z a-z 0-9 - _)"
+vd_is_alias "$qualifier" ||
+    usage_error "--function-arn has an invalid alias name $(vd_show "$qualifier"): $function_arn" \
+        "(1-128 of A-Z a-z 0-9 - _, not all digits, not starting with '-')"
 
 alias_arn="$unqualified_arn:$qualifier"
 region="${region:-$arn_region}"
-[[ "$region" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || usage_error "invalid --region '$region'"
 if [[ "$region" != "$arn_region" ]]; then
     printf '%s: warning: --region %s differs from the ARN'"'"'s region %s\n' \
         "$PROG" "$region" "$arn_region" >&2
@@ -137,17 +158,55 @@ fi
 
 # ---------------------------------------------------------------- principals
 
-IFS=, read -r -a principals <<<"$principals_csv"
-[[ ${#principals[@]} -gt 0 ]] || usage_error "--principals is empty"
-for p in "${principals[@]}"; do
-    [[ "$p" =~ ^[0-9]{12}$ ]] ||
-        usage_error "invalid principal '$p' in --principals (expected 12-digit AWS account ids, comma-separated)"
+# Already checked while reading the arguments; a principal ARN must be in the
+# function's partition.
+for i in "${!principals[@]}"; do
+    if [[ -n "${principal_partitions[i]}" && "${principal_partitions[i]}" != "$arn_partition" ]]; then
+        usage_error "${principal_opts[i]} ${principal_given[i]} is in partition ${principal_partitions[i]}, but the function is in $arn_partition"
+    fi
 done
 
-# Deterministic statement id: mparticle-<principal>-<alias>. Statement ids
-# are at most 100 characters; a very long alias is shortened with a checksum.
+# ---------------------------------------------------------------- print the policy
+
+# The identity policy a role or user attaches to be allowed to call the alias
+# (the resource policy granted below is the function's side of it). The ARN
+# holds no character that needs escaping in JSON.
+if [[ $print_policy -eq 1 ]]; then
+    printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"%s","Resource":"%s"}]}\n' \
+        "$ACTION" "$alias_arn"
+    exit 0
+fi
+
+# A principal named twice is granted once.
+if [[ ${#principals[@]} -eq 0 ]]; then
+    vd_list --principals "$DEFAULT_PRINCIPALS"
+    principals=("${VD_LIST[@]}")
+fi
+unique=()
+for p in "${principals[@]}"; do
+    case " ${unique[*]} " in
+        *" $p "*) ;;
+        *) unique+=("$p") ;;
+    esac
+done
+principals=("${unique[@]}")
+
+# Deterministic statement id, of [A-Za-z0-9_-] as Lambda requires:
+# mparticle-<account>-<alias> for an account (the id grants have always had),
+# mparticle-<account>-<role|user>-<checksum of the ARN>-<alias> for a role or a
+# user. Statement ids are at most 100 characters; a very long alias is
+# shortened with a checksum.
 statement_id() {
-    local sid="mparticle-$1-$qualifier" sum
+    local sid sum kind account
+    if vd_is_account "$1"; then
+        sid="mparticle-$1-$qualifier"
+    else
+        account="$(cut -d: -f5 <<<"$1")"
+        kind="$(cut -d: -f6 <<<"$1")"
+        kind="${kind%%/*}"
+        sum="$(printf '%s' "$1" | cksum | cut -d' ' -f1)"
+        sid="mparticle-$account-$kind-$(printf '%08x' "$sum")-$qualifier"
+    fi
     if [[ ${#sid} -gt 100 ]]; then
         sum="$(printf '%s' "$sid" | cksum | cut -d' ' -f1)"
         sid="${sid:0:90}-$(printf '%08x' "$sum")"
@@ -193,7 +252,8 @@ fetch_policy() {
 }
 
 # Reads get-policy output on stdin; prints one line per statement that allows
-# one of the principals to call lambda:InvokeFunction on the alias ARN:
+# one of the principals (account ids or role/user ARNs) to call
+# lambda:InvokeFunction on the alias ARN:
 #   <principal> <sid> <conditional: 0|1>
 matching_statements() {
     python3 -c '
@@ -212,7 +272,9 @@ if isinstance(statements, dict):
 def as_list(v):
     return v if isinstance(v, list) else [v]
 
-def accounts(principal):
+# The principals a statement names: an account as its id (whether written as
+# the id or as its :root ARN), a role or user as its ARN.
+def named(principal):
     values = []
     if isinstance(principal, dict):
         for v in principal.values():
@@ -223,11 +285,8 @@ def accounts(principal):
     for v in values:
         if not isinstance(v, str):
             continue
-        if re.fullmatch(r"[0-9]{12}", v):
-            found.add(v)
         m = re.fullmatch(r"arn:aws[a-z-]*:iam::([0-9]{12}):root", v)
-        if m:
-            found.add(m.group(1))
+        found.add(m.group(1) if m else v)
     return found
 
 for st in statements:
@@ -237,7 +296,7 @@ for st in statements:
         continue
     if alias_arn not in as_list(st.get("Resource", [])):
         continue
-    who = accounts(st.get("Principal", {}))
+    who = named(st.get("Principal", {}))
     conditional = 1 if st.get("Condition") else 0
     for p in principals:
         if p in who:
@@ -344,10 +403,21 @@ if [[ ${#missing[@]} -gt 0 ]]; then
         " inspect it with: $(quote_cmd aws lambda get-policy "${fn_args[@]}"))"
 fi
 
-cat <<EOF
+printf '\nVerified: the resource policy of %s allows\n' "$alias_arn"
+for p in "${principals[@]}"; do printf '  %s  %s\n' "$p" "$ACTION"; done
 
-Verified: the resource policy of $alias_arn allows
-$(for p in "${principals[@]}"; do printf '  %s  %s\n' "$p" "$ACTION"; done)
+# mParticle's accounts get the registration instructions; any other caller
+# also needs an identity policy on its own side.
+mparticle=0
+others=()
+for p in "${principals[@]}"; do
+    case ",$DEFAULT_PRINCIPALS," in
+        *",$p,"*) mparticle=1 ;;
+        *) others+=("$p") ;;
+    esac
+done
+if [[ $mparticle -eq 1 ]]; then
+    cat <<EOF
 
 Send this ARN to mParticle to finish the integration setup:
 
@@ -357,3 +427,13 @@ mParticle will then send a registration request to this alias (your
 integration answers it with its module registration), and after that
 the event batches.
 EOF
+fi
+if [[ ${#others[@]} -gt 0 ]]; then
+    cat <<EOF
+
+The roles and users that call the alias for ${others[*]} also need an
+identity policy that allows it; print that policy with:
+
+  $(quote_cmd "$PROG" --function-arn "$alias_arn" --print-policy)
+EOF
+fi

@@ -6,9 +6,13 @@
 //! partner's `Retry-After`, and failing fast as retry-later when the wait does not fit, so that
 //! mParticle's own back-off takes over; events chunked for the bulk endpoint and sent with
 //! bounded concurrency; audience changes grouped per list.
+#![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod config;
 pub mod mapping;
+#[cfg(feature = "stub")]
+pub mod stub;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -104,8 +108,10 @@ impl ExampleIntegration {
             |(i, _)| *i,
             |(i, _)| *i,
             |(_, chunk)| async move {
+                // Serialized straight from the events: a `json!` value would first copy every
+                // chunk into a tree of `serde_json::Value`s.
                 self.call(ctx, "v1/events")?
-                    .json(&serde_json::json!({ "events": chunk }))
+                    .json(&EventsBody { events: &chunk })
                     .send(ctx)
                     .await?;
                 Ok(())
@@ -113,6 +119,12 @@ impl ExampleIntegration {
         )
         .await
     }
+}
+
+/// The body of `POST v1/events`.
+#[derive(serde::Serialize)]
+struct EventsBody<'a> {
+    events: &'a [AcmeEvent],
 }
 
 #[async_trait]

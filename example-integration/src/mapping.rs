@@ -51,7 +51,7 @@ pub fn user_id(mpid: Option<&str>, identities: &[UserIdentity]) -> Option<String
 /// Maps one event; `None` for types Acme does not take (and unknown types).
 pub fn event(user_id: &str, platform: Option<&str>, event: &Event) -> Option<AcmeEvent> {
     let (kind, name, properties, revenue, currency) = match &event.data {
-        EventData::Custom(e) => ("track", e.name.clone()?, e.attributes.clone(), None, None),
+        EventData::CustomEvent(e) => ("track", e.name.clone()?, e.attributes.clone(), None, None),
         EventData::ScreenView(e) => (
             "page",
             e.screen_name.clone()?,
@@ -81,7 +81,7 @@ pub fn event(user_id: &str, platform: Option<&str>, event: &Event) -> Option<Acm
             }
             props.insert("products".to_owned(), e.products.len().to_string());
             if *action == ProductActionType::Purchase {
-                let revenue = e.total_amount.map(|d| d.to_string());
+                let revenue = e.total_amount.as_ref().map(ToString::to_string);
                 (
                     "purchase",
                     "purchase".to_owned(),

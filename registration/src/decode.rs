@@ -34,6 +34,15 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // List elements that did not decode are kept (and written back as they came); say so.
+    for element in message.invalid_elements() {
+        eprintln!(
+            "warning: kept an invalid element at {}: {} at {}",
+            element.path(),
+            element.kind(),
+            element.error().path()
+        );
+    }
     let encoded = if args.pretty {
         serde_json::to_string_pretty(&message)
     } else {

@@ -1,4 +1,6 @@
 //! `firehose`: decode, probe, simulate and benchmark mParticle Firehose integrations.
+#![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 use std::process::ExitCode;
 

@@ -5,6 +5,10 @@
 //! verification requests: an `event_processing_request` with no events and an
 //! `audience_membership_change_request` with no `user_profiles`. The probe sends the same three,
 //! in that order, checks each answer and prints the registration to hand to mParticle.
+//!
+//! Over HTTP (`--url`, a function URL), it sends what mParticle sends an HTTP endpoint: the
+//! registration without a token, an event verification without the token and one with a wrong
+//! token (both must be refused with 401), then the two verifications with `Authorization: Token`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,6 +20,7 @@ use clap::ArgGroup;
 mod checks;
 mod invoke;
 mod report;
+mod url;
 
 use checks::{Call, Probe};
 use invoke::{Answer, Target};
@@ -26,6 +31,12 @@ verification (no events) and an audience verification (no user_profiles). Checks
 is the paired response type with a UUID id, timestamp_ms and firehose_version, that the audience
 answer has suspend_subscription false, and that the registration decodes and passes validation
 (each violation named). Warns when the verification calls average above 200 ms.
+
+With --url (a function URL such as `cargo lambda watch`'s
+http://127.0.0.1:9000/lambda-url/NAME/), POSTs as mParticle does to an HTTP endpoint: the
+registration without a token, an event verification without the token and one with a wrong token
+(each must be answered 401), then both verifications with `Authorization: Token <token>`. The
+token is --token, else the FIREHOSE_HTTP_TOKEN environment variable (which keeps it out of `ps`).
 
 Prints one line per check, then the registration to hand to mParticle.
 Exit status: 0 all checks hold, 1 a check failed (function errors and functions that never answer
@@ -38,7 +49,7 @@ included), 2 usage error or the function cannot be reached.";
 /// the function cannot be reached at all. The report goes to standard output, diagnostics to
 /// standard error.
 #[derive(clap::Args)]
-#[command(group(ArgGroup::new("target").required(true).args(["invoke_url", "function_arn"])))]
+#[command(group(ArgGroup::new("target").required(true).args(["invoke_url", "function_arn", "url"])))]
 #[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// Invoke the function through a Lambda Invoke API at this URL, unsigned, as served by
@@ -50,6 +61,15 @@ pub struct Args {
     /// which must be on PATH; its usual configuration applies (credentials, AWS_ENDPOINT_URL).
     #[arg(long, value_name = "ARN")]
     function_arn: Option<String>,
+    /// POST to an HTTP endpoint serving Firehose messages, as mParticle does: a Lambda function
+    /// URL (`https://ID.lambda-url.REGION.on.aws/`), or `cargo lambda watch`'s
+    /// `http://127.0.0.1:9000/lambda-url/NAME/`.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// The token for `--url` (sent as `Authorization: Token <token>`); default: the
+    /// `FIREHOSE_HTTP_TOKEN` environment variable.
+    #[arg(long, value_name = "TOKEN", requires = "url")]
+    token: Option<String>,
     /// AWS region for `--function-arn` (passed to the aws CLI).
     #[arg(long, value_name = "REGION", requires = "function_arn")]
     region: Option<String>,
@@ -90,13 +110,62 @@ pub fn run(args: Args) -> ExitCode {
 
 async fn probe(args: Args) -> ExitCode {
     let timeout = Duration::from_secs(args.timeout);
+    if let Some(url) = &args.url {
+        let Some(token) = args
+            .token
+            .clone()
+            .or_else(|| std::env::var("FIREHOSE_HTTP_TOKEN").ok())
+        else {
+            eprintln!(
+                "error: --url needs the token: --token, or FIREHOSE_HTTP_TOKEN in the environment"
+            );
+            return ExitCode::from(2);
+        };
+        let target = match url::UrlTarget::new(url, token, timeout) {
+            Ok(target) => target,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let mut probe = Probe::new(target.describe(), None);
+        for call in Call::OVER_HTTP {
+            let authorization = match call {
+                Call::Registration => url::Authorization::Without,
+                Call::WithoutToken => url::Authorization::Without,
+                Call::WrongToken => url::Authorization::Wrong,
+                Call::EventVerification | Call::AudienceVerification => url::Authorization::Token,
+            };
+            let invoked = match target
+                .send(&call.request(args.account_id), authorization)
+                .await
+            {
+                Ok(invoked) => invoked,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", call.label());
+                    return ExitCode::from(2);
+                }
+            };
+            let answered = !matches!(invoked.answer, Answer::Silent(_));
+            if matches!(call, Call::WithoutToken | Call::WrongToken) {
+                probe.record_refusal(call, invoked);
+            } else {
+                probe.record(call, invoked);
+            }
+            if !answered {
+                probe.skip_rest(&Call::OVER_HTTP, call);
+                break;
+            }
+        }
+        return finish(probe, &args);
+    }
     let target = match (&args.invoke_url, &args.function_arn) {
         (Some(url), _) => Target::http(url, timeout),
         (None, Some(arn)) => {
             Target::aws_cli(arn, args.region.clone(), args.profile.clone(), timeout).await
         }
-        // clap requires exactly one of the two.
-        (None, None) => Err("give --invoke-url or --function-arn".to_owned()),
+        // clap requires exactly one of the three.
+        (None, None) => Err("give --invoke-url, --function-arn or --url".to_owned()),
     };
     let target = match target {
         Ok(target) => target,
@@ -120,10 +189,15 @@ async fn probe(args: Args) -> ExitCode {
         probe.record(call, invoked);
         if !answered {
             // Every further call would wait as long again for a function that does not answer.
-            probe.skip_rest(call);
+            probe.skip_rest(&Call::ALL, call);
             break;
         }
     }
+    finish(probe, &args)
+}
+
+/// Reports what the probe found, writes the registration if asked, and picks the exit status.
+fn finish(mut probe: Probe, args: &Args) -> ExitCode {
     probe.finish();
 
     let stdout = if args.json {

@@ -305,6 +305,115 @@ check "revoking with no policy at all succeeds" eval '[[ $RC -eq 0 ]]'
 run "$GRANT" --function-arn "$FN_ARN:missing"
 check "a missing alias is reported" eval '[[ $RC -ne 0 && "$ERR" == *"alias '"'missing'"'"* ]]'
 
+# ---------------------------------------------------------------- any invoker
+# --principal grants other callers, by account id or IAM principal ARN. The
+# policy is empty at this point.
+
+OTHER=111122223333
+OTHER2=444455556666
+ROLE="arn:aws:iam::$OTHER:role/stream/processor"
+
+# Prints every statement as <sid> <principal as written> <resource> <has condition>.
+statements_full() {
+    local out rc=0
+    out="$(timeout "$STEP_TIMEOUT" aws lambda get-policy --function-name "$FN" --qualifier production \
+        --output json 2>"$TMP/policy.err")" || rc=$?
+    if [[ $rc -ne 0 ]]; then
+        grep -q ResourceNotFoundException "$TMP/policy.err" && return 0
+        cat "$TMP/policy.err" >&2
+        return 1
+    fi
+    python3 -c '
+import json, sys
+doc = json.loads(json.loads(sys.stdin.read())["Policy"])
+for st in doc.get("Statement", []):
+    principal = st.get("Principal")
+    if isinstance(principal, dict):
+        principal = principal.get("AWS")
+    print(st.get("Sid"), principal, st.get("Resource"), 1 if st.get("Condition") else 0)
+' <<<"$out"
+}
+
+# only_on_alias PRINCIPAL...: the policy holds exactly one unconditional
+# statement per PRINCIPAL, each on the alias ARN, and nothing else (in
+# particular nothing on the unqualified function).
+only_on_alias() {
+    local all p
+    all="$(statements_full)" || return 1
+    [[ "$(grep -c . <<<"$all")" == "$#" ]] || return 1
+    for p in "$@"; do
+        [[ "$(awk -v p="$p" -v r="$ALIAS_ARN" '$2 == p && $3 == r && $4 == 0' <<<"$all" | wc -l)" == 1 ]] ||
+            return 1
+    done
+    ! awk -v r="$FN_ARN" '$3 == r { f = 1 } END { exit !f }' <<<"$all"
+}
+policy_empty() { [[ -z "$(statements_full)" ]]; }
+
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "$OTHER"
+check "--principal $OTHER succeeds" eval '[[ $RC -eq 0 && "$OUT" == *Verified* ]]'
+check "it leaves exactly that principal on the alias, nothing on the unqualified function" \
+    only_on_alias "$OTHER"
+check "its statement id is mparticle-$OTHER-production" \
+    eval '[[ "$(statements_full | awk "{ print \$1 }")" == "mparticle-$OTHER-production" ]]'
+check "it points other callers at --print-policy" eval '[[ "$OUT" == *"--print-policy"* ]]'
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "$OTHER"
+check "a second --principal $OTHER adds nothing" \
+    eval '[[ $RC -eq 0 && "$OUT" != *add-permission* && "$OUT" == *"already granted: $OTHER"* ]] && only_on_alias "$OTHER"'
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "arn:aws:iam::$OTHER:root"
+check "the account's :root ARN counts as the same principal" \
+    eval '[[ $RC -eq 0 && "$OUT" != *add-permission* ]] && only_on_alias "$OTHER"'
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "$OTHER" --revoke
+check "--principal $OTHER --revoke empties the policy" eval '[[ $RC -eq 0 ]] && policy_empty'
+
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "$OTHER" --principal "$OTHER2"
+check "a repeated --principal grants each" eval '[[ $RC -eq 0 ]] && only_on_alias "$OTHER" "$OTHER2"'
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "$OTHER" --principals "$OTHER2,$OTHER"
+check "--principal with --principals naming them again adds nothing" \
+    eval '[[ $RC -eq 0 && "$(grep -c "already granted" <<<"$OUT")" == 2 && "$OUT" != *add-permission* ]] &&
+        only_on_alias "$OTHER" "$OTHER2"'
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "$OTHER2" --revoke
+check "revoking one of them leaves the other" eval '[[ $RC -eq 0 ]] && only_on_alias "$OTHER"'
+
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "$ROLE" --dry-run
+check "--dry-run --principal ROLE-ARN prints its add-permission and changes nothing" \
+    eval '[[ $RC -eq 0 ]] && grep -qE "^aws lambda add-permission .*--statement-id mparticle-$OTHER-role-[0-9a-f]{8}-production --action lambda:InvokeFunction --principal $ROLE\$" <<<"$OUT" &&
+        only_on_alias "$OTHER"'
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "$ROLE"
+check "--principal ROLE-ARN grants the role on the alias, beside the account" \
+    eval '[[ $RC -eq 0 && "$OUT" == *Verified* ]] && only_on_alias "$OTHER" "$ROLE"'
+check "the role's statement id is mparticle-$OTHER-role-<checksum>-production" \
+    eval 'statements_full | awk -v p="$ROLE" "\$2 == p { print \$1 }" | grep -qxE "mparticle-$OTHER-role-[0-9a-f]{8}-production"'
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "$ROLE"
+check "a second --principal ROLE-ARN adds nothing" \
+    eval '[[ $RC -eq 0 && "$OUT" != *add-permission* && "$OUT" == *"already granted: $ROLE"* ]] &&
+        only_on_alias "$OTHER" "$ROLE"'
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "$ROLE" --revoke
+check "--principal ROLE-ARN --revoke removes only the role" eval '[[ $RC -eq 0 ]] && only_on_alias "$OTHER"'
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "$OTHER" --revoke
+check "the policy is empty again" eval '[[ $RC -eq 0 ]] && policy_empty'
+
+# --print-policy makes no AWS call: an aws on PATH that fails loudly is not run.
+mkdir -p "$TMP/noaws"
+printf '#!/bin/sh\ntouch "%s/noaws/called"\nexit 99\n' "$TMP" >"$TMP/noaws/aws"
+chmod +x "$TMP/noaws/aws"
+PATH="$TMP/noaws:$PATH" run "$GRANT" --function-arn "$ALIAS_ARN" --print-policy
+print_policy_ok() {
+    [[ $RC -eq 0 && ! -e "$TMP/noaws/called" ]] || return 1
+    python3 -c '
+import json, sys
+doc = json.loads(sys.argv[1])
+want = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": sys.argv[2]}]}
+sys.exit(0 if doc == want else 1)
+' "$OUT" "$ALIAS_ARN"
+}
+check "--print-policy prints the identity policy for exactly the alias ARN, as JSON, with no AWS call" \
+    print_policy_ok
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "arn:aws:iam::$OTHER:group/g"
+check "a group ARN is not a principal" eval '[[ $RC -eq 2 && "$ERR" == *--principal* && -z "$OUT" ]] && policy_empty'
+run "$GRANT" --function-arn "$ALIAS_ARN" --principal "*"
+check "a wildcard principal is refused" eval '[[ $RC -eq 2 && "$ERR" == *--principal* && -z "$OUT" ]] && policy_empty'
+
 # ---------------------------------------------------------------- 409s
 # Real Lambda answers a duplicate statement id with ResourceConflictException
 # (moto does not): a stub aws CLI, no network, plays that part.

@@ -6,14 +6,14 @@ use std::net::TcpListener as StdListener;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use std::convert::Infallible;
+
 use bytes::Bytes;
 use example_integration::{Config, ExampleIntegration};
-use http_body_util::{BodyExt, Full};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
-use hyper::{Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::{Request, Response, StatusCode};
 use mparticle_firehose::dispatch::Dispatcher;
-use mparticle_firehose::testing::InvocationBuilder;
+use mparticle_firehose::testing::{InvocationBuilder, LoopbackServer, serve_loopback};
 use serde_json::Value;
 
 /// The keys every JSON summary has.
@@ -195,53 +195,38 @@ fn free_port() -> u16 {
 
 /// A Lambda Invoke API on 127.0.0.1 serving the example integration: `200` with the response,
 /// or `200` with `X-Amz-Function-Error` and the error document.
-async fn serve_invoke_api(
-    listener: tokio::net::TcpListener,
-    dispatcher: Dispatcher<ExampleIntegration>,
-) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
+async fn serve_invoke_api(dispatcher: Dispatcher<ExampleIntegration>) -> LoopbackServer {
+    let invoke = move |request: Request<Bytes>| {
         let dispatcher = dispatcher.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(
-                move |request: hyper::Request<hyper::body::Incoming>| {
-                    let dispatcher = dispatcher.clone();
-                    async move {
-                        let payload = request.into_body().collect().await?.to_bytes();
-                        let invocation = InvocationBuilder::new()
-                            .deadline_in(Duration::from_secs(3))
-                            .build();
-                        let mut response = match dispatcher.handle(&payload, invocation).await {
-                            Ok(body) => Response::new(Full::new(Bytes::from(body))),
-                            Err(e) => {
-                                let document = serde_json::json!({
-                                    "errorType": e.error_type.as_str(),
-                                    "errorMessage": e.message,
-                                });
-                                let mut response =
-                                    Response::new(Full::new(Bytes::from(document.to_string())));
-                                response.headers_mut().insert(
-                                    "x-amz-function-error",
-                                    HeaderValue::from_static("Unhandled"),
-                                );
-                                response
-                            }
-                        };
-                        *response.status_mut() = StatusCode::OK;
-                        response
-                            .headers_mut()
-                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                        Ok::<_, hyper::Error>(response)
-                    }
-                },
-            );
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
+        async move {
+            let invocation = InvocationBuilder::new()
+                .deadline_in(Duration::from_secs(3))
+                .build();
+            let mut response = match dispatcher.handle(request.body(), invocation).await {
+                Ok(body) => Response::new(Bytes::from(body)),
+                Err(e) => {
+                    let document = serde_json::json!({
+                        "errorType": e.error_type.as_str(),
+                        "errorMessage": e.message,
+                    });
+                    let mut response = Response::new(Bytes::from(document.to_string()));
+                    response.headers_mut().insert(
+                        "x-amz-function-error",
+                        HeaderValue::from_static("Unhandled"),
+                    );
+                    response
+                }
+            };
+            *response.status_mut() = StatusCode::OK;
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            Ok::<_, Infallible>(response)
+        }
+    };
+    serve_loopback(0, invoke)
+        .await
+        .expect("a port for the Invoke API")
 }
 
 #[test]
@@ -252,17 +237,14 @@ fn a_function_behind_an_invoke_api_is_simulated_too() {
         .enable_all()
         .build()
         .expect("a runtime");
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("a port for the Invoke API");
-    let invoke_port = listener.local_addr().expect("an address").port();
     // One environment serving every invocation, limited to the whole quota.
     let mut config = Config::new(format!("http://127.0.0.1:{stub_port}/"));
     config.rate_limit_per_second = 50;
     let dispatcher =
         Dispatcher::new(ExampleIntegration::new(config).expect("the integration builds"))
             .expect("a valid registration");
-    runtime.spawn(serve_invoke_api(listener, dispatcher));
+    let invoke_api = runtime.block_on(serve_invoke_api(dispatcher));
+    let invoke_port = invoke_api.addr().port();
 
     let url = format!(
         "http://127.0.0.1:{invoke_port}/2015-03-31/functions/example-integration/invocations"

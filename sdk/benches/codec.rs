@@ -33,7 +33,7 @@ fn codec(c: &mut Criterion) {
             BenchmarkId::new("value_parse", n_events),
             &bytes,
             |b, bytes| {
-                b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(bytes)).unwrap())
+                b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(bytes)).unwrap());
             },
         );
         group.bench_with_input(

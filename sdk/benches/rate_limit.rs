@@ -33,7 +33,7 @@ impl Respond for Counter {
         let now = Instant::now();
         self.seen
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(now);
         ResponseTemplate::new(204)
     }
@@ -113,7 +113,9 @@ async fn through_server(scenario: &Scenario, run_for: Duration) -> (Vec<Instant>
                         .build(),
                 );
                 if api.get("track").send(&ctx).await.is_err() {
-                    *refused.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+                    *refused
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
                 }
             }
         }));
@@ -124,9 +126,11 @@ async fn through_server(scenario: &Scenario, run_for: Duration) -> (Vec<Instant>
     let seen = counter
         .seen
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
-    let refused = *refused.lock().unwrap_or_else(|e| e.into_inner());
+    let refused = *refused
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     (seen, start, refused)
 }
 

@@ -11,8 +11,8 @@ use tracing::{Instrument, field};
 
 use crate::error::{ErrorType, FunctionError, PartnerError, Settlement};
 use crate::model::{
-    AudienceMembershipChangeResponse, EventProcessingResponse, Message, MessageBody,
-    ModuleRegistrationResponse, RegistrationErrors,
+    AudienceMembershipChangeResponse, AudienceSubscriptionResponse, DsrProcessingResponse,
+    EventProcessingResponse, Message, MessageBody, ModuleRegistrationResponse, RegistrationErrors,
 };
 use crate::partner::{Invocation, Partner, RequestContext, Settings};
 
@@ -79,6 +79,16 @@ impl<P: Partner> Dispatcher<P> {
         payload: &[u8],
         invocation: Invocation,
     ) -> Result<Vec<u8>, FunctionError> {
+        self.handle_payload(payload, invocation).await
+    }
+
+    /// [`handle`](Self::handle) for a payload it may own: the payload is dropped as soon as it
+    /// is decoded, so that a large batch's bytes are not held while the partner serves it.
+    pub(crate) async fn handle_payload<B: AsRef<[u8]>>(
+        &self,
+        payload: B,
+        invocation: Invocation,
+    ) -> Result<Vec<u8>, FunctionError> {
         let span = tracing::info_span!(
             "firehose",
             request_id = %invocation.request_id,
@@ -86,11 +96,13 @@ impl<P: Partner> Dispatcher<P> {
             message_id = field::Empty,
             account_id = field::Empty,
             event_count = field::Empty,
+            invalid_elements = field::Empty,
         );
         async {
-            let message = Message::decode_request(payload).inspect_err(|e| {
+            let message = Message::decode_request(payload.as_ref()).inspect_err(|e| {
                 tracing::error!(kind = %e.kind(), path = e.path(), reason = e.reason(), "undecodable message");
             })?;
+            drop(payload);
             let response = self.dispatch(message, invocation).await?;
             response
                 .encode()
@@ -167,6 +179,11 @@ impl<P: Partner> Dispatcher<P> {
         }
         let span = tracing::Span::current();
         let partner = &*self.partner;
+        if !message.body.is_response()
+            && let Some(answer) = self.screen_invalid(&ctx, &message).await?
+        {
+            return Ok(Message::new(answer));
+        }
         let body: MessageBody = match &message.body {
             MessageBody::ModuleRegistrationRequest(_) => (*self.registration).clone().into(),
             MessageBody::EventProcessingRequest(batch) => {
@@ -175,22 +192,12 @@ impl<P: Partner> Dispatcher<P> {
                     tracing::debug!("verification request: answered without the partner");
                     EventProcessingResponse::default().into()
                 } else {
-                    settle(
-                        partner.on_event_batch(&ctx, batch).await,
-                        "event batch",
-                        EventProcessingResponse::default,
-                        Some(|| EventProcessingResponse {
-                            suspend_subscription: true,
-                        }),
-                    )?
-                    .into()
+                    settle(partner.on_event_batch(&ctx, batch).await, "event batch")?.into()
                 }
             }
             MessageBody::AudienceSubscriptionRequest(request) => settle(
                 partner.on_audience_subscription(&ctx, request).await,
                 "audience subscription",
-                Default::default,
-                None::<fn() -> _>,
             )?
             .into(),
             MessageBody::AudienceMembershipChangeRequest(request) => match &request.user_profiles {
@@ -201,20 +208,12 @@ impl<P: Partner> Dispatcher<P> {
                 Some(_) => settle(
                     partner.on_audience_membership_change(&ctx, request).await,
                     "audience membership change",
-                    AudienceMembershipChangeResponse::default,
-                    Some(|| AudienceMembershipChangeResponse {
-                        suspend_subscription: true,
-                    }),
                 )?
                 .into(),
             },
-            MessageBody::DsrProcessingRequest(request) => settle(
-                partner.on_dsr(&ctx, request).await,
-                "data-subject request",
-                Default::default,
-                None::<fn() -> _>,
-            )?
-            .into(),
+            MessageBody::DsrProcessingRequest(request) => {
+                settle(partner.on_dsr(&ctx, request).await, "data-subject request")?.into()
+            }
             response => {
                 return Err(FunctionError::new(
                     ErrorType::InvalidMessage,
@@ -229,23 +228,96 @@ impl<P: Partner> Dispatcher<P> {
     }
 }
 
+impl<P: Partner> Dispatcher<P> {
+    /// Hands each invalid list element of a request to the partner, before the message's own
+    /// hook. `Some(answer)` ends the message there (the partner asked to suspend).
+    async fn screen_invalid(
+        &self,
+        ctx: &RequestContext,
+        message: &Message,
+    ) -> Result<Option<MessageBody>, FunctionError> {
+        let invalid = message.invalid_elements();
+        if invalid.is_empty() {
+            return Ok(None);
+        }
+        tracing::Span::current().record("invalid_elements", invalid.len());
+        for element in invalid {
+            let Err(e) = self.partner.on_invalid_element(ctx, element).await else {
+                continue;
+            };
+            match e.settle("invalid element") {
+                Settlement::Dropped => {}
+                Settlement::Suspend(e) => {
+                    let suspended = match &message.body {
+                        MessageBody::EventProcessingRequest(_) => {
+                            EventProcessingResponse::suspended().map(MessageBody::from)
+                        }
+                        MessageBody::AudienceMembershipChangeRequest(_) => {
+                            AudienceMembershipChangeResponse::suspended().map(MessageBody::from)
+                        }
+                        _ => None,
+                    };
+                    // A message without the flag cannot suspend anything: mParticle retries.
+                    let Some(answer) = suspended else {
+                        return Err(FunctionError::from_partner(e));
+                    };
+                    tracing::warn!(error = %e, "suspending the subscription");
+                    return Ok(Some(answer));
+                }
+                Settlement::Fail(e) => return Err(FunctionError::from_partner(e)),
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A response to a request: what accepting it means, and whether it can ask mParticle to
+/// suspend the subscription.
+trait Answer: Default {
+    /// The response with `suspend_subscription: true`, for the types that have the flag.
+    fn suspended() -> Option<Self>;
+}
+
+impl Answer for EventProcessingResponse {
+    fn suspended() -> Option<Self> {
+        Some(Self {
+            suspend_subscription: true,
+        })
+    }
+}
+
+impl Answer for AudienceMembershipChangeResponse {
+    fn suspended() -> Option<Self> {
+        Some(Self {
+            suspend_subscription: true,
+        })
+    }
+}
+
+impl Answer for AudienceSubscriptionResponse {
+    fn suspended() -> Option<Self> {
+        None
+    }
+}
+
+impl Answer for DsrProcessingResponse {
+    fn suspended() -> Option<Self> {
+        None
+    }
+}
+
 /// Maps a hook's outcome onto the answer to mParticle ([`PartnerError::settle`] decides;
 /// this builds the answer for the message at hand).
-fn settle<R>(
-    outcome: Result<R, PartnerError>,
-    what: &str,
-    accepted: impl FnOnce() -> R,
-    suspended: Option<impl FnOnce() -> R>,
-) -> Result<R, FunctionError> {
+fn settle<R: Answer>(outcome: Result<R, PartnerError>, what: &str) -> Result<R, FunctionError> {
     let e = match outcome {
         Ok(response) => return Ok(response),
         Err(e) => e,
     };
-    match (e.settle(what), suspended) {
-        (Settlement::Dropped, _) => Ok(accepted()),
+    match (e.settle(what), R::suspended()) {
+        (Settlement::Dropped, _) => Ok(R::default()),
         (Settlement::Suspend(e), Some(suspended)) => {
             tracing::warn!(error = %e, "suspending the subscription");
-            Ok(suspended())
+            Ok(suspended)
         }
         // A message without the flag cannot suspend anything: keep the data, mParticle retries.
         (Settlement::Suspend(e) | Settlement::Fail(e), _) => Err(FunctionError::from_partner(e)),

@@ -10,6 +10,9 @@
 //! | a panic | a function error `Firehose.Panic` | retries |
 //! | undecodable input | a function error `Firehose.InvalidMessage` (kind and JSON path in the message) | retries, then gives up |
 //! | an invalid registration | an init error `Firehose.InvalidRegistration`, every violation named | cannot register the function |
+//!
+//! Over HTTP (a function URL, API Gateway, an ALB) the same outcomes are HTTP statuses: see
+//! [`endpoint`](crate::endpoint).
 
 use std::fmt;
 use std::time::Duration;

@@ -57,18 +57,22 @@
 //! The modules, in the order a request meets them: [`codec`] (JSON in and out, typed errors with
 //! JSON paths), [`model`] (every message), [`dispatch`] (verification requests, hooks, error
 //! mapping), [`partner`] (the trait, the request context, settings), [`lambda`] (the adapter over
-//! `lambda_runtime`), [`http`] and [`flow`] (calling the partner's API under its quotas and the
+//! `lambda_runtime`), [`endpoint`] (HTTP mode: the same partner behind a function URL),
+//! [`http`] and [`flow`] (calling the partner's API under its quotas and the
 //! invocation deadline), and `testing` (cargo feature `testing`: in-process invocation,
 //! message builders, generators, a mock Lambda Runtime API). With the cargo feature `queue`,
 //! the `queue` module answers mParticle as soon as SQS has a message and drains the queue
 //! into the partner from an event source mapping.
 #![warn(missing_docs)]
+#![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 #[macro_use]
 mod macros;
 
 pub mod codec;
 pub mod dispatch;
+pub mod endpoint;
 pub mod error;
 pub mod flow;
 pub mod http;

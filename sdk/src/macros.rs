@@ -1,14 +1,311 @@
-//! Declarative helpers shared by the model modules.
+//! Declarative helpers shared by the model modules: a struct's serde attributes from its field
+//! types, the wire enums, and the polymorphic families.
 
-/// Declares the body enum of a polymorphic family: one variant per wire `type`, optionally a
-/// catch-all variant holding an [`Unrecognized`](crate::model::Unrecognized) object.
-macro_rules! tagged_body {
+/// Declares model structs (one or several) whose serde attributes follow from their field types,
+/// as Java's inclusion rules do (spec §2.1 and §15). Every field is read leniently (the coercions
+/// of [`lenient`](crate::codec::lenient)), absent fields keep the struct's [`Default`], and:
+///
+/// | field type | written | read with |
+/// | --- | --- | --- |
+/// | `i32`, `i64`, `f64`, `bool` | always | `lenient::i32`, ... |
+/// | `Option<String>` | unless `None` or `""` | `lenient::string` |
+/// | `Option<i32>`, `Option<i64>`, `Option<f64>`, `Option<bool>` | unless `None` | `opt_i32`, ... |
+/// | `Option<Decimal>` | unless `None`, exactly as read | `Decimal::lenient` |
+/// | `Option<Uuid>` | unless `None` | `lenient::uuid` |
+/// | `Option<T>` (objects, wire enums) | unless `None` | `T`'s own `Deserialize` |
+/// | `List<Option<String>>` | unless blank (`null` items kept) | `list::strings` |
+/// | `List<T>` | unless blank (no valid and no invalid element) | `List`'s own (`null` is empty; elements that fail are kept as invalid) |
+/// | `BTreeMap<String, String>` | unless no entry has a value | `lenient::string_map` |
+/// | `BTreeMap<String, List<Option<String>>>` | the same | `list::string_lists` |
+/// | `BTreeMap<String, BTreeMap<String, String>>` | the same | `lenient::nested_string_map` |
+/// | `BTreeMap<K, V>` | unless empty | `lenient::map` |
+///
+/// A field with a `#[serde(...)]` attribute of its own gets that attribute instead (Java's
+/// `if true` flags, and the few fields read or written their own way). `= value` after a field's
+/// type sets its default (otherwise the type's default). Field order is output order.
+///
+/// `pub struct Name: Header { ... }` declares the shared fields of a polymorphic family instead:
+/// written the same way, and read by the codec as it streams the variant's fields
+/// ([`Header`](crate::codec::tagged::Header)).
+macro_rules! wire_struct {
+    // The serde attribute of each field: its own, or its type's (most specific type first).
+    (@field $s:tt $(#[doc = $d:literal])* #[serde($($a:tt)*)] pub $f:ident: $t:ty
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [$($a)*] $(#[doc = $d])* pub $f: $t $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<String>
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::string",
+            skip_serializing_if = "crate::codec::lenient::is_blank"
+        ] $(#[doc = $d])* pub $f: Option<String> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<i32> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::opt_i32",
+            skip_serializing_if = "Option::is_none"
+        ] $(#[doc = $d])* pub $f: Option<i32> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<i64> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::opt_i64",
+            skip_serializing_if = "Option::is_none"
+        ] $(#[doc = $d])* pub $f: Option<i64> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<f64> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::opt_f64",
+            skip_serializing_if = "Option::is_none"
+        ] $(#[doc = $d])* pub $f: Option<f64> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<bool> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::opt_bool",
+            skip_serializing_if = "Option::is_none"
+        ] $(#[doc = $d])* pub $f: Option<bool> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<Uuid> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::uuid",
+            skip_serializing_if = "Option::is_none"
+        ] $(#[doc = $d])* pub $f: Option<Uuid> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<Decimal>
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::model::Decimal::lenient",
+            skip_serializing_if = "Option::is_none"
+        ] $(#[doc = $d])* pub $f: Option<Decimal> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<$t:ty> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [skip_serializing_if = "Option::is_none"]
+            $(#[doc = $d])* pub $f: Option<$t> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: i32 $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [deserialize_with = "crate::codec::lenient::i32"]
+            $(#[doc = $d])* pub $f: i32 $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: i64 $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [deserialize_with = "crate::codec::lenient::i64"]
+            $(#[doc = $d])* pub $f: i64 $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: f64 $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [deserialize_with = "crate::codec::lenient::f64"]
+            $(#[doc = $d])* pub $f: f64 $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: bool $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [deserialize_with = "crate::codec::lenient::bool"]
+            $(#[doc = $d])* pub $f: bool $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: List<Option<String>>
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::model::list::strings",
+            skip_serializing_if = "crate::model::List::is_blank"
+        ] $(#[doc = $d])* pub $f: List<Option<String>> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: List<$t:ty> $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [skip_serializing_if = "crate::model::List::is_blank"]
+            $(#[doc = $d])* pub $f: List<$t> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<String, String>
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::string_map",
+            serialize_with = "crate::codec::lenient::write_string_map",
+            skip_serializing_if = "crate::codec::lenient::map_is_blank"
+        ] $(#[doc = $d])* pub $f: BTreeMap<String, String> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<String, List<Option<String>>>
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::model::list::string_lists",
+            serialize_with = "crate::model::list::write_lists",
+            skip_serializing_if = "crate::model::list::lists_are_blank"
+        ] $(#[doc = $d])* pub $f: BTreeMap<String, List<Option<String>>> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<String, BTreeMap<String, String>>
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::nested_string_map",
+            serialize_with = "crate::codec::lenient::write_nested_map",
+            skip_serializing_if = "crate::codec::lenient::nested_map_is_blank"
+        ] $(#[doc = $d])* pub $f: BTreeMap<String, BTreeMap<String, String>> $(= $v)?, $($r)*);
+    };
+    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<$k:ty, $t:ty>
+        $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@push $s [
+            deserialize_with = "crate::codec::lenient::map",
+            skip_serializing_if = "BTreeMap::is_empty"
+        ] $(#[doc = $d])* pub $f: BTreeMap<$k, $t> $(= $v)?, $($r)*);
+    };
+
+    // Adds a field with its attribute, its default and (for headers) its reader.
+    (@push [$mode:tt $name:ident $meta:tt [$($field:tt)*] [$($init:tt)*] [$($take:tt)*]]
+        [$($a:tt)*] $(#[doc = $d:literal])* pub $f:ident: $t:ty $(= $v:expr)?, $($r:tt)*) => {
+        wire_struct!(@field [$mode $name $meta
+            [$($field)* $(#[doc = $d])* #[serde($($a)*)] pub $f: $t,]
+            [$($init)* $f: wire_struct!(@default $($v)?),]
+            [$($take)* $f: $t [$($a)*],]
+        ] $($r)*);
+    };
+    (@default) => { ::core::default::Default::default() };
+    (@default $v:expr) => { $v };
+
+    // Every field read: the struct.
+    (@field [[] $name:ident [$($meta:tt)*] [$($field:tt)*] [$($init:tt)*] $take:tt]) => {
+        $($meta)*
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[serde(default)]
+        pub struct $name { $($field)* }
+
+        wire_struct!(@default_impl $name [$($init)*]);
+    };
+    (@field [[Header] $name:ident [$($meta:tt)*] [$($field:tt)*] [$($init:tt)*]
+        [$($f:ident: $t:ty [$($a:tt)*],)*]]) => {
+        $($meta)*
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+        pub struct $name { $($field)* }
+
+        wire_struct!(@default_impl $name [$($init)*]);
+
+        impl $crate::codec::tagged::Header for $name {
+            fn take<'de, A: ::serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> Result<bool, A::Error> {
+                match key {
+                    $(
+                        stringify!($f) => {
+                            #[derive(::serde::Deserialize)]
+                            struct Field(#[serde($($a)*)] $t);
+                            self.$f = map.next_value::<Field>()?.0;
+                        }
+                    )*
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            }
+        }
+    };
+    (@default_impl $name:ident [$($init:tt)*]) => {
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $($init)* }
+            }
+        }
+    };
+
+    ($($(#[$meta:meta])* pub struct $name:ident $(: $header:ident)? { $($fields:tt)* })*) => {$(
+        wire_struct!(@field [[$($header)?] $name [$(#[$meta])*] [] [] []] $($fields)*);
+    )*};
+}
+
+/// Declares a wire enum: known values with their exact wire strings, plus `Other(String)`.
+macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $wire:literal => $variant:ident($ty:ty), )*
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )*
         }
-        $(unrecognized: $unrec:ident,)?
+    ) => {
+        $(#[$meta])*
+        ///
+        /// Serialized as its lower-case wire string. Reading is case-sensitive, as in Java; a value
+        /// this SDK does not know is kept as [`Other`](Self::Other) and written back unchanged.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* #[doc = concat!("Wire value `", $wire, "`.")] $variant, )*
+            /// A value this SDK version does not know, kept verbatim.
+            Other(String),
+        }
+
+        impl $name {
+            /// Every value this SDK knows, in the protocol's declaration order.
+            pub const KNOWN: &'static [$name] = &[$($name::$variant),*];
+
+            /// The wire string.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( $name::$variant => $wire, )*
+                    $name::Other(s) => s,
+                }
+            }
+
+            /// Whether this is a value the SDK knows (not [`Other`](Self::Other)).
+            pub fn is_known(&self) -> bool {
+                !matches!(self, $name::Other(_))
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(match s {
+                    $( $wire => $name::$variant, )*
+                    other => $name::Other(other.to_owned()),
+                })
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                match s.parse() {
+                    Ok(v) => v,
+                    Err(never) => match never {},
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                match $crate::codec::lenient::opt_enum::<D, $name>(d)? {
+                    Some(v) => Ok(v),
+                    None => Err($crate::codec::error::de_error(
+                        $crate::codec::DecodeErrorKind::WrongType,
+                        concat!("expected a ", stringify!($name), " string, found null"),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+/// Declares a polymorphic family (spec §3) from one list of its variants:
+///
+/// * the enum of its variants, one per wire `type`, each holding its struct, plus with
+///   `_ => Unrecognized` a catch-all holding an [`Unrecognized`](crate::model::Unrecognized)
+///   object;
+/// * the wire enum of its `type` names (`EventType` for `EventData`, ...), same variant names;
+/// * `From` each variant's struct, except for a struct that several variants share (`shared`);
+/// * the codec of the family type named by `impl Tagged`: the enum itself, or a struct of a
+///   [`wire_struct!`] header and the enum.
+macro_rules! tagged_family {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $wire:literal => $variant:ident($ty:ty) $($shared:ident)?, )*
+            $( _ => $unrec:ident, )?
+        }
+
+        $(#[$kmeta:meta])*
+        pub enum $kind:ident;
+
+        impl Tagged($family:literal) for $tagged:ident $({ $h:ident: $header:ty, $b:ident })?;
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +319,13 @@ macro_rules! tagged_body {
                 /// never dropped, and re-encoding writes it back unchanged.
                 $unrec($crate::model::Unrecognized),
             )?
+        }
+
+        wire_enum! {
+            $(#[$kmeta])*
+            pub enum $kind {
+                $( $(#[$vmeta])* $variant = $wire, )*
+            }
         }
 
         impl $crate::codec::tagged::Body for $name {
@@ -50,43 +354,126 @@ macro_rules! tagged_body {
                 }
             }
         }
-    };
-}
 
-/// Implements `From<Variant struct>` for an enum whose variants each wrap a distinct type.
-macro_rules! variant_from {
-    ($name:ident { $($variant:ident($ty:ty)),* $(,)? }) => {$(
-        impl From<$ty> for $name {
-            fn from(v: $ty) -> Self {
-                $name::$variant(v)
-            }
-        }
-    )*};
-}
+        $( tagged_family!(@from $name $variant($ty) $($shared)?); )*
 
-/// Implements `Serialize` and `Deserialize` for a [`Tagged`](crate::codec::tagged::Tagged) type.
-macro_rules! tagged_serde {
-    ($($ty:ty),*) => {$(
-        impl ::serde::Serialize for $ty {
+        tagged_family!(@tagged $family $tagged $name [$($unrec)?] $({ $h: $header, $b })?);
+
+        impl ::serde::Serialize for $tagged {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 $crate::codec::tagged::serialize(self, s)
             }
         }
 
-        impl<'de> ::serde::Deserialize<'de> for $ty {
+        impl<'de> ::serde::Deserialize<'de> for $tagged {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 $crate::codec::tagged::deserialize::<Self, D>(d)
             }
         }
-    )*};
+    };
+
+    (@from $name:ident $variant:ident($ty:ty)) => {
+        impl From<$ty> for $name {
+            fn from(v: $ty) -> Self {
+                $name::$variant(v)
+            }
+        }
+    };
+    (@from $name:ident $variant:ident($ty:ty) shared) => {};
+
+    // The family is the enum itself, with no shared fields.
+    (@tagged $family:literal $tagged:ident $name:ident [$unrec:ident]) => {
+        impl $crate::codec::tagged::Tagged for $tagged {
+            const FAMILY: &'static str = $family;
+            type Header = $crate::codec::tagged::NoHeader;
+            type Body = $name;
+
+            fn assemble(_: $crate::codec::tagged::NoHeader, body: $name) -> Self {
+                body
+            }
+
+            fn unrecognized(
+                raw: $crate::model::Unrecognized,
+            ) -> Result<Self, ($crate::codec::DecodeErrorKind, String)> {
+                Ok($name::$unrec(raw))
+            }
+
+            fn header(&self) -> &$crate::codec::tagged::NoHeader {
+                &$crate::codec::tagged::NoHeader
+            }
+
+            fn body(&self) -> Result<&$name, &$crate::model::Unrecognized> {
+                match self {
+                    $name::$unrec(raw) => Err(raw),
+                    body => Ok(body),
+                }
+            }
+        }
+    };
+    // The family is a struct of a header and the enum.
+    (@tagged $family:literal $tagged:ident $name:ident [$($unrec:ident)?]
+        { $h:ident: $header:ty, $b:ident }) => {
+        impl $crate::codec::tagged::Tagged for $tagged {
+            const FAMILY: &'static str = $family;
+            type Header = $header;
+            type Body = $name;
+
+            fn assemble($h: $header, $b: $name) -> Self {
+                Self { $h, $b }
+            }
+
+            fn unrecognized(
+                raw: $crate::model::Unrecognized,
+            ) -> Result<Self, ($crate::codec::DecodeErrorKind, String)> {
+                tagged_family!(@keep raw [$($unrec)?] $name { $h: $header, $b })
+            }
+
+            fn header(&self) -> &$header {
+                &self.$h
+            }
+
+            fn body(&self) -> Result<&$name, &$crate::model::Unrecognized> {
+                tagged_family!(@body &self.$b, [$($unrec)?] $name)
+            }
+        }
+    };
+    (@body $body:expr, [$unrec:ident] $name:ident) => {
+        match $body {
+            $name::$unrec(raw) => Err(raw),
+            body => Ok(body),
+        }
+    };
+    (@body $body:expr, [] $name:ident) => {
+        Ok($body)
+    };
+    // An unknown `type`: kept whole, its header fields read too; or refused (messages).
+    (@keep $raw:ident [$unrec:ident] $name:ident { $h:ident: $header:ty, $b:ident }) => {
+        Ok(Self {
+            $h: $crate::codec::tagged::header_from_raw::<$header>(&$raw)?,
+            $b: $name::$unrec($raw),
+        })
+    };
+    (@keep $raw:ident [] $name:ident { $h:ident: $header:ty, $b:ident }) => {
+        Err((
+            $crate::codec::DecodeErrorKind::UnknownType,
+            format!("{:?} is not a Firehose {} type", $raw.type_name(), Self::FAMILY),
+        ))
+    };
 }
 
-/// Takes one header field out of a map, decoding it with a lenient field decoder.
-macro_rules! take_field {
-    ($map:expr, $ty:ty, $func:tt) => {{
-        #[derive(::serde::Deserialize)]
-        struct Field(#[serde(deserialize_with = $func)] $ty);
-        $map.next_value::<Field>()?.0
-    }};
-    ($map:expr, $ty:ty) => {{ $map.next_value::<$ty>()? }};
+/// Builder methods that change one field and return the value. Each is written
+/// `method(argument: Type) => field = value;` or `=> field.method(arguments);`, the field
+/// without `self.`.
+macro_rules! builder_methods {
+    ($(
+        $(#[$doc:meta])*
+        $method:ident($($arg:ident: $ty:ty)?)
+            => $($field:ident).+ $(($($call:tt)*))? $(= $value:expr)?;
+    )*) => {$(
+        $(#[$doc])*
+        pub fn $method(mut self $(, $arg: $ty)?) -> Self {
+            self.$($field).+ $(($($call)*))? $(= $value)?;
+            self
+        }
+    )*};
 }

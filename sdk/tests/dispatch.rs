@@ -105,7 +105,7 @@ impl Partner for Recorder {
     ) -> Result<AudienceMembershipChangeResponse, PartnerError> {
         self.push(format!(
             "membership:{}",
-            request.user_profiles.as_ref().map_or(0, Vec::len)
+            request.user_profiles.as_ref().map_or(0, |p| p.len())
         ));
         match self.fail_on.iter().find(|(n, _)| *n == "membership") {
             Some((_, e)) => Err(e.clone()),
@@ -455,7 +455,7 @@ fn an_invalid_registration_is_refused_with_every_violation_named() {
                         .with_max_data_age_hours(0),
                 )
                 .with_dsr_processing(DsrProcessingRegistration {
-                    supported_dsr_types: vec![DsrType::Other("portability".into())],
+                    supported_dsr_types: vec![DsrType::Other("portability".into())].into(),
                     ..DsrProcessingRegistration::erasure("example.com")
                 })
         }
@@ -603,7 +603,7 @@ fn aliases_are_read_from_the_invoked_arn() {
             ..Invocation::default()
         };
         // Build a context through a real dispatch-free path: the alias parser is on the context.
-        let ctx = mparticle_firehose::testing::context_for(ctx_arn);
+        let ctx = testing::context_for(ctx_arn);
         ctx.alias().map(str::to_owned)
     };
     assert_eq!(

@@ -72,7 +72,14 @@ fn uuid(s: &str) -> Uuid {
     Uuid::parse_str(s).unwrap()
 }
 
-fn dec(d: &Option<rust_decimal::Decimal>) -> String {
+/// The strings of a string list (`<null>` for a null element).
+fn texts(list: &[Option<String>]) -> Vec<&str> {
+    list.iter()
+        .map(|s| s.as_deref().unwrap_or("<null>"))
+        .collect()
+}
+
+fn dec(d: &Option<Decimal>) -> String {
     d.as_ref().expect("decimal present").to_string()
 }
 
@@ -234,7 +241,10 @@ fn event_processing_request() {
         UserIdentityType::Other4
     );
     assert_eq!(req.user_attributes["$City"], "Montréal");
-    assert_eq!(req.user_attribute_lists["badges"], ["summit", "night-owl"]);
+    assert_eq!(
+        texts(&req.user_attribute_lists["badges"]),
+        ["summit", "night-owl"]
+    );
     assert_eq!(req.integration_attributes["lumen_session_key"], "sk-1f2e");
 
     let rt = req.runtime_environment.as_ref().unwrap();
@@ -269,7 +279,7 @@ fn event_processing_request() {
         (loc.latitude, loc.longitude, loc.accuracy),
         (45.5019, -73.5674, 12.5)
     );
-    let custom = variant!(&evs[1].data, EventData::Custom);
+    let custom = variant!(&evs[1].data, EventData::CustomEvent);
     assert_eq!(
         custom.custom_event_type,
         Some(CustomEventType::UserPreference)
@@ -385,7 +395,7 @@ fn audience_membership_change_request() {
     let attrs = &first.audiences[0].user_attributes;
     assert_eq!(attrs[0].value.as_deref(), Some("gold"));
     assert_eq!(attrs[1].value, None);
-    assert_eq!(attrs[1].list_value, ["Skyline", "Ridge Loop"]);
+    assert_eq!(texts(&attrs[1].list_value), ["Skyline", "Ridge Loop"]);
     assert_eq!(attrs[2].action, Some(AttributeAction::Delete));
     assert!(profiles[1].mpid.is_none() && profiles[1].user_identities.is_empty());
 }
@@ -502,7 +512,7 @@ fn all_sixteen_event_types() {
         variant!(&evs[1].data, EventData::SessionEnd).session_length_ms,
         600000
     );
-    let custom = variant!(&evs[2].data, EventData::Custom);
+    let custom = variant!(&evs[2].data, EventData::CustomEvent);
     assert_eq!(custom.name.as_deref(), Some("Map Opened"));
     assert_eq!(custom.custom_event_type, Some(CustomEventType::Navigation));
     assert_eq!(custom.attributes["zoom"], "14");
@@ -520,7 +530,7 @@ fn all_sixteen_event_types() {
             .contains("\n\tMapView")
     );
     // Empty strings inside lists are kept (only null elements are special).
-    assert_eq!(error.breadcrumbs, ["opened map", "zoomed in", ""]);
+    assert_eq!(texts(&error.breadcrumbs), ["opened map", "zoomed in", ""]);
     let privacy = variant!(&evs[5].data, EventData::PrivacySettingChange);
     assert_eq!(privacy.setting, Some(PrivacySetting::AppDataCollection));
     assert!(!privacy.is_enabled);
@@ -1091,7 +1101,7 @@ fn membership_without_profiles_versus_empty_profiles() {
     );
     assert_eq!(
         body!(empty, AudienceMembershipChangeRequest).user_profiles,
-        Some(vec![])
+        Some(List::new())
     );
     assert_ne!(none, empty);
 }
@@ -1116,7 +1126,7 @@ fn unknown_types_and_enum_values_are_kept_verbatim() {
     );
 
     let evs = &req.events;
-    let raw = variant!(&evs[0].data, EventData::Unknown);
+    let raw = variant!(&evs[0].data, EventData::Unrecognized);
     assert_eq!(raw.type_name(), "page_scroll");
     assert_eq!(evs[0].type_name(), "page_scroll");
     assert_eq!(evs[0].event_type(), EventType::Other("page_scroll".into()));
@@ -1131,7 +1141,7 @@ fn unknown_types_and_enum_values_are_kept_verbatim() {
     assert!(raw.raw_json().contains(r#""s":"caf\u00e9""#));
     assert_eq!(raw.to_value()["nested"]["s"], "café");
     assert_eq!(
-        variant!(&evs[1].data, EventData::Custom).custom_event_type,
+        variant!(&evs[1].data, EventData::CustomEvent).custom_event_type,
         Some(CustomEventType::Other("celebration".into()))
     );
     assert_eq!(
@@ -1146,7 +1156,10 @@ fn unknown_types_and_enum_values_are_kept_verbatim() {
         req.source_channel,
         Some(ChannelSourceType::Other("carrier_pigeon".into()))
     );
-    let note = variant!(&req.system_notifications[0], SystemNotification::Unknown);
+    let note = variant!(
+        &req.system_notifications[0],
+        SystemNotification::Unrecognized
+    );
     assert_eq!(note.type_name(), "lgpd_consent_state");
     assert_eq!(note.to_value()["new_state"]["consented"], false);
 }
@@ -1246,7 +1259,9 @@ fn type_not_first_takes_the_slow_path_losslessly() {
     assert_eq!(rt.header.identities[0].value, "a7c3e91f20b4d658");
     let evs = events(&msg);
     assert_eq!(
-        variant!(&evs[0].data, EventData::Custom).name.as_deref(),
+        variant!(&evs[0].data, EventData::CustomEvent)
+            .name
+            .as_deref(),
         Some("Late Type")
     );
     let wish = variant!(&evs[1].data, EventData::ProductAction);
@@ -1254,7 +1269,7 @@ fn type_not_first_takes_the_slow_path_losslessly() {
     assert_eq!(dec(&wish.total_amount), "10.50");
     assert_eq!(dec(&wish.products[0].price), "2.500");
     assert_eq!(
-        variant!(&evs[2].data, EventData::Unknown).type_name(),
+        variant!(&evs[2].data, EventData::Unrecognized).type_name(),
         "hologram_view"
     );
     assert_eq!(evs[2].header.timestamp_ms, 7);
@@ -1293,11 +1308,15 @@ fn lenient_scalars() {
     let err = variant!(&evs[1].data, EventData::Error);
     assert!(err.is_crash);
     assert_eq!(err.message.as_deref(), Some("404"));
-    assert_eq!(err.breadcrumbs, ["a", "3"]);
+    // A null inside a list of strings is kept, as Java keeps it.
+    assert_eq!(texts(&err.breadcrumbs), ["a", "<null>", "3"]);
     assert!(variant!(&evs[2].data, EventData::PrivacySettingChange).is_enabled);
     let refund = variant!(&evs[3].data, EventData::ProductAction);
     assert_eq!(dec(&refund.total_amount), "12.30");
-    assert_eq!((refund.tax_amount, refund.shipping_amount), (None, None));
+    assert_eq!(
+        (refund.tax_amount.as_ref(), refund.shipping_amount.as_ref()),
+        (None, None)
+    );
     assert_eq!(dec(&refund.products[0].price), "1000");
     assert_eq!(dec(&refund.products[0].quantity), "100");
     assert_eq!(dec(&refund.products[1].price), "-0.50");

@@ -481,6 +481,86 @@ async fn a_refused_connection_is_retryable() {
     assert_eq!(e.attempts(), 2);
 }
 
+/// The texts of `e` and of every cause in its chain, Display and Debug.
+fn chain_texts(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut texts = Vec::new();
+    let mut next = Some(e);
+    while let Some(error) = next {
+        texts.push(error.to_string());
+        texts.push(format!("{error:?}"));
+        next = error.source();
+    }
+    texts
+}
+
+#[tokio::test]
+async fn a_transport_failure_keeps_its_cause_without_the_query_or_the_token() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let api = PartnerApi::builder(format!("http://127.0.0.1:{port}/v2"))
+        .max_attempts(1)
+        .build()
+        .unwrap();
+    let e = api
+        .get("users")
+        .query(&[("api_key", "query-secret-7f3a")])
+        .bearer_auth("bearer-secret-91c2")
+        .send(&ctx(Duration::from_secs(10), 1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ApiErrorKind::Connection, "{e}");
+    let cause = std::error::Error::source(&e).expect("the transport error is the source");
+    // The chain goes down to the operating system's refusal, for callers that inspect it.
+    let mut refused = false;
+    let mut next = Some(cause);
+    while let Some(error) = next {
+        refused |= error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
+        next = error.source();
+    }
+    assert!(refused, "{e:?}");
+    let texts = chain_texts(&e);
+    assert!(texts.len() >= 4, "{texts:?}");
+    for text in texts {
+        for secret in [
+            "query-secret-7f3a",
+            "api_key",
+            "bearer-secret-91c2",
+            "Bearer",
+        ] {
+            assert!(!text.contains(secret), "{secret:?} in {text}");
+        }
+    }
+    let reason = PartnerError::from(e).to_string();
+    assert!(!reason.contains("query-secret-7f3a") && !reason.contains("bearer-secret-91c2"));
+}
+
+#[tokio::test]
+async fn an_answer_that_is_not_the_expected_json_keeps_the_decode_error() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/me"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("not json"))
+        .mount(&server)
+        .await;
+    let api = client(&server).build().unwrap();
+    let response = api
+        .get("me")
+        .query(&[("token", "query-secret-5d0e")])
+        .send(&ctx(Duration::from_secs(10), 1))
+        .await
+        .unwrap();
+    let e = response.json::<serde_json::Value>().unwrap_err();
+    assert_eq!(e.kind(), ApiErrorKind::InvalidResponse);
+    let cause = std::error::Error::source(&e).expect("the decode error is the source");
+    assert!(cause.is::<serde_json::Error>(), "{cause:?}");
+    for text in chain_texts(&e) {
+        assert!(!text.contains("query-secret-5d0e"), "{text}");
+    }
+}
+
 #[tokio::test]
 async fn a_custom_classifier_reads_error_codes_in_200_answers() {
     let server = MockServer::start().await;

@@ -33,6 +33,26 @@ fn assert_err(json: &[u8], kind: DecodeErrorKind, path: &str) -> DecodeError {
     e
 }
 
+/// Decodes a message whose only damage is inside one list element: the message decodes, and
+/// that element is kept as the one invalid element, at `element`, with the error's kind and path.
+fn assert_isolated(json: &[u8], kind: DecodeErrorKind, element: &str, error_path: &str) {
+    let text = String::from_utf8_lossy(&json[..json.len().min(200)]).into_owned();
+    let msg = Message::decode(json).unwrap_or_else(|e| panic!("{text}: the message failed: {e}"));
+    let invalid = msg.invalid_elements();
+    assert_eq!(invalid.len(), 1, "{text}: {invalid:?}");
+    let e = invalid[0];
+    assert_eq!(
+        (e.path(), e.kind(), e.error().path()),
+        (element, kind, error_path),
+        "{text}: {}",
+        e.error()
+    );
+    assert!(!e.error().reason().is_empty());
+    // Written back as it came.
+    let out = common::encode(&msg);
+    assert!(out.contains(e.raw_json()), "{text}: {out}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Writing JSON with `type` in a chosen position (serde_json's `Value` sorts keys, which would
 // put `type` after `timestamp_ms` almost everywhere), recording where every node was written.
@@ -196,9 +216,9 @@ fn a_cut_inside_a_value_is_truncated() {
 
 /// Replaces every value of the rich batch (every field, element and container, at every level),
 /// one at a time, with each JSON type, and decodes. Returns how many decoded and how many failed.
-fn mutate_everywhere(order: TypeKey) -> (usize, usize) {
+fn mutate_everywhere(order: TypeKey) -> (usize, usize, usize) {
     let replacements = ["null", "true", "1.5", "\"x\"", "[]", "{}"];
-    let (mut ok, mut failed, mut fields) = (0, 0, 0);
+    let (mut ok, mut failed, mut fields, mut isolated) = (0, 0, 0, 0);
     for (doc, name) in rich_documents() {
         let (text, spans) = to_text(&doc, order);
         // Sanity: the unmutated document decodes.
@@ -215,6 +235,14 @@ fn mutate_everywhere(order: TypeKey) -> (usize, usize) {
                 match Message::decode(mutated.as_bytes()) {
                     Ok(msg) => {
                         ok += 1;
+                        // Damage inside a list element is isolated to that element.
+                        for e in msg.invalid_elements() {
+                            assert!(
+                                path_is_at_or_above(e.path(), path),
+                                "{at}: isolated elsewhere: {e:?}"
+                            );
+                            isolated += 1;
+                        }
                         // Whatever was accepted re-encodes to a fixed point. (No key-order
                         // check: a mutated `type` can turn an event into a kept unknown object,
                         // whose nested objects are written back in their original order.)
@@ -249,25 +277,35 @@ fn mutate_everywhere(order: TypeKey) -> (usize, usize) {
         }
     }
     assert!(fields > 350, "only {fields} fields");
-    (ok, failed)
+    eprintln!(
+        "{fields} values x 6 JSON types: {ok} decoded ({isolated} of them with an isolated element), {failed} failed the message"
+    );
+    (ok, failed, isolated)
 }
 
 #[test]
 fn wrong_types_at_every_level_with_type_first() {
-    let (ok, failed) = mutate_everywhere(TypeKey::First);
-    // Both outcomes occur: lenient coercions and typed errors.
-    assert!(ok > 1000 && failed > 1000, "ok {ok}, failed {failed}");
+    let (ok, failed, isolated) = mutate_everywhere(TypeKey::First);
+    // All outcomes occur: lenient coercions, isolated elements and typed errors (damage outside
+    // list elements: the account, the runtime environment, ...).
+    assert!(
+        ok > 2000 && isolated > 1000 && failed > 150,
+        "ok {ok} ({isolated} isolated), failed {failed}"
+    );
 }
 
 #[test]
 fn wrong_types_at_every_level_with_type_last() {
-    let (ok, failed) = mutate_everywhere(TypeKey::Last);
-    assert!(ok > 1000 && failed > 1000, "ok {ok}, failed {failed}");
+    let (ok, failed, isolated) = mutate_everywhere(TypeKey::Last);
+    assert!(
+        ok > 2000 && isolated > 1000 && failed > 150,
+        "ok {ok} ({isolated} isolated), failed {failed}"
+    );
 }
 
 #[test]
 fn wrong_type_errors_name_the_field() {
-    let cases: [(&str, DecodeErrorKind, &str); 12] = [
+    let cases: [(&str, DecodeErrorKind, &str); 5] = [
         (
             r#"{"type":"event_processing_request","account":{"account_id":{}}}"#,
             DecodeErrorKind::WrongType,
@@ -277,41 +315,6 @@ fn wrong_type_errors_name_the_field() {
             r#"{"type":"event_processing_request","account":"4417"}"#,
             DecodeErrorKind::WrongType,
             "$.account",
-        ),
-        (
-            r#"{"type":"event_processing_request","events":[{"type":"custom_event"},{"type":"custom_event","attributes":{"k":[1]}}]}"#,
-            DecodeErrorKind::WrongType,
-            "$.events[1].attributes.k",
-        ),
-        (
-            r#"{"type":"event_processing_request","events":[{"type":"product_action","products":[{},{"price":true}]}]}"#,
-            DecodeErrorKind::WrongType,
-            "$.events[0].products[1].price",
-        ),
-        (
-            r#"{"type":"event_processing_request","events":[{"type":"product_action","total_amount":"ten"}]}"#,
-            DecodeErrorKind::InvalidValue,
-            "$.events[0].total_amount",
-        ),
-        (
-            r#"{"type":"event_processing_request","events":[{"type":"session_start","id":"not-a-uuid"}]}"#,
-            DecodeErrorKind::InvalidValue,
-            "$.events[0].id",
-        ),
-        (
-            r#"{"type":"event_processing_request","events":[{"type":"session_start","timestamp_ms":"soon"}]}"#,
-            DecodeErrorKind::InvalidValue,
-            "$.events[0].timestamp_ms",
-        ),
-        (
-            r#"{"type":"event_processing_request","events":[{"type":"error","is_crash":"maybe"}]}"#,
-            DecodeErrorKind::InvalidValue,
-            "$.events[0].is_crash",
-        ),
-        (
-            r#"{"type":"event_processing_request","events":[{"type":"custom_event","custom_event_type":7}]}"#,
-            DecodeErrorKind::WrongType,
-            "$.events[0].custom_event_type",
         ),
         (
             r#"{"type":"event_processing_request","runtime_environment":{"type":"ios","apple_search_ads_attribution":{"v":{"k":{}}}}}"#,
@@ -331,6 +334,54 @@ fn wrong_type_errors_name_the_field() {
     ];
     for (json, kind, path) in cases {
         assert_err(json.as_bytes(), kind, path);
+    }
+    // Inside a list element, the element is isolated and its error names the field.
+    let isolated: [(&str, DecodeErrorKind, &str, &str); 7] = [
+        (
+            r#"{"type":"event_processing_request","events":[{"type":"custom_event"},{"type":"custom_event","attributes":{"k":[1]}}]}"#,
+            DecodeErrorKind::WrongType,
+            "$.events[1]",
+            "$.events[1].attributes.k",
+        ),
+        (
+            r#"{"type":"event_processing_request","events":[{"type":"product_action","products":[{},{"price":true}]}]}"#,
+            DecodeErrorKind::WrongType,
+            "$.events[0].products[1]",
+            "$.events[0].products[1].price",
+        ),
+        (
+            r#"{"type":"event_processing_request","events":[{"type":"product_action","total_amount":"ten"}]}"#,
+            DecodeErrorKind::InvalidValue,
+            "$.events[0]",
+            "$.events[0].total_amount",
+        ),
+        (
+            r#"{"type":"event_processing_request","events":[{"type":"session_start","id":"not-a-uuid"}]}"#,
+            DecodeErrorKind::InvalidValue,
+            "$.events[0]",
+            "$.events[0].id",
+        ),
+        (
+            r#"{"type":"event_processing_request","events":[{"type":"session_start","timestamp_ms":"soon"}]}"#,
+            DecodeErrorKind::InvalidValue,
+            "$.events[0]",
+            "$.events[0].timestamp_ms",
+        ),
+        (
+            r#"{"type":"event_processing_request","events":[{"type":"error","is_crash":"maybe"}]}"#,
+            DecodeErrorKind::InvalidValue,
+            "$.events[0]",
+            "$.events[0].is_crash",
+        ),
+        (
+            r#"{"type":"event_processing_request","events":[{"type":"custom_event","custom_event_type":7}]}"#,
+            DecodeErrorKind::WrongType,
+            "$.events[0]",
+            "$.events[0].custom_event_type",
+        ),
+    ];
+    for (json, kind, element, path) in isolated {
+        assert_isolated(json.as_bytes(), kind, element, path);
     }
 }
 
@@ -395,7 +446,7 @@ fn deep_nesting_inside_an_unknown_event_type_is_kept() {
         let MessageBody::EventProcessingRequest(req) = &msg.body else {
             panic!()
         };
-        let EventData::Unknown(raw) = &req.events[0].data else {
+        let EventData::Unrecognized(raw) = &req.events[0].data else {
             panic!("{:?}", req.events[0].data)
         };
         assert_eq!(raw.type_name(), "hologram");
@@ -415,24 +466,8 @@ fn deep_nesting_inside_known_fields_is_a_typed_error() {
             "$.user_attributes.k",
         ),
         (
-            format!(r#"{{"type":"event_processing_request","events":{arrays}}}"#),
-            "$.events[0]",
-        ),
-        (
             format!(r#"{{"type":"event_processing_request","source_id":{objects}}}"#),
             "$.source_id",
-        ),
-        (
-            format!(
-                r#"{{"type":"event_processing_request","events":[{{"type":"session_start","location":{{"latitude":{objects}}}}}]}}"#
-            ),
-            "$.events[0].location.latitude",
-        ),
-        (
-            format!(
-                r#"{{"events":[{{"name":{arrays},"type":"custom_event"}}],"type":"event_processing_request"}}"#
-            ),
-            "$.events[0].name",
         ),
         (
             format!(
@@ -451,6 +486,48 @@ fn deep_nesting_inside_known_fields_is_a_typed_error() {
             "{path}: {e}"
         );
         assert!(path_is_at_or_above(e.path(), path), "{path}: {e}");
+    }
+    // Inside a list element: that element is isolated.
+    let isolated = [
+        (
+            format!(r#"{{"type":"event_processing_request","events":{arrays}}}"#),
+            "$.events[0]",
+            "$.events[0]",
+        ),
+        (
+            format!(
+                r#"{{"type":"event_processing_request","events":[{{"type":"session_start","location":{{"latitude":{objects}}}}}]}}"#
+            ),
+            "$.events[0]",
+            "$.events[0].location.latitude",
+        ),
+        (
+            format!(
+                r#"{{"events":[{{"name":{arrays},"type":"custom_event"}}],"type":"event_processing_request"}}"#
+            ),
+            "$.events[0]",
+            "$.events[0].name",
+        ),
+    ];
+    for (text, element, path) in isolated {
+        let msg = decode(text.as_bytes());
+        let invalid = msg.invalid_elements();
+        assert_eq!(invalid.len(), 1, "{path}");
+        let e = invalid[0];
+        assert_eq!(e.path(), element);
+        assert!(
+            matches!(
+                e.kind(),
+                DecodeErrorKind::WrongType | DecodeErrorKind::TooDeep
+            ),
+            "{path}: {:?}",
+            e.error()
+        );
+        assert!(
+            path_is_at_or_above(e.error().path(), path),
+            "{path}: {:?}",
+            e.error()
+        );
     }
 }
 
@@ -489,7 +566,10 @@ fn a_six_megabyte_batch_decodes() {
     let EventData::ProductAction(p) = &last.data else {
         panic!()
     };
-    assert_eq!(p.total_amount.unwrap().to_string(), format!("{}.10", n - 1));
+    assert_eq!(
+        p.total_amount.as_ref().unwrap().to_string(),
+        format!("{}.10", n - 1)
+    );
     assert_eq!(common::encode(&msg).len(), text.len());
 }
 
@@ -641,7 +721,8 @@ fn missing_null_and_unknown_message_types() {
 
 #[test]
 fn missing_types_in_nested_families() {
-    let cases: [(&str, &str); 6] = [
+    // Families that are list elements: the element is isolated.
+    let isolated: [(&str, &str); 4] = [
         (
             r#"{"type":"event_processing_request","events":[{"type":"session_start"},{"timestamp_ms":1}]}"#,
             "$.events[1]",
@@ -651,16 +732,22 @@ fn missing_types_in_nested_families() {
             "$.events[0]",
         ),
         (
-            r#"{"type":"event_processing_request","runtime_environment":{"model":"x"}}"#,
-            "$.runtime_environment",
-        ),
-        (
             r#"{"type":"event_processing_request","system_notifications":[{"purpose":"p","type":null}]}"#,
             "$.system_notifications[0]",
         ),
         (
             r#"{"type":"module_registration_response","event_processing_registration":{"account_settings":[{"id":"k","name":"K"}]}}"#,
             "$.event_processing_registration.account_settings[0]",
+        ),
+    ];
+    for (json, path) in isolated {
+        assert_isolated(json.as_bytes(), DecodeErrorKind::MissingType, path, path);
+    }
+    // Families in the message's own fields: the message fails.
+    let cases: [(&str, &str); 2] = [
+        (
+            r#"{"type":"event_processing_request","runtime_environment":{"model":"x"}}"#,
+            "$.runtime_environment",
         ),
         (
             r#"{"type":"module_registration_response","audience_processing_registration":{"authentication":{}}}"#,
@@ -676,10 +763,11 @@ fn missing_types_in_nested_families() {
         panic!()
     };
     assert!(req.runtime_environment.is_none());
-    // A null event in the list is not.
-    assert_err(
+    // A null event in the list is an invalid element.
+    assert_isolated(
         br#"{"type":"event_processing_request","events":[null]}"#,
         DecodeErrorKind::WrongType,
+        "$.events[0]",
         "$.events[0]",
     );
 }
@@ -719,13 +807,19 @@ fn invalid_identities() {
             ),
         ] {
             let json = template.replace("ID", identity);
-            assert_err(json.as_bytes(), DecodeErrorKind::InvalidIdentity, path);
+            assert_isolated(
+                json.as_bytes(),
+                DecodeErrorKind::InvalidIdentity,
+                path,
+                path,
+            );
         }
     }
     // Permissions need type and encoding, but no value.
-    assert_err(
+    assert_isolated(
         br#"{"type":"module_registration_response","permissions":{"user_identities":[{"type":"email"}]}}"#,
         DecodeErrorKind::InvalidIdentity,
+        "$.permissions.user_identities[0]",
         "$.permissions.user_identities[0]",
     );
     let msg = decode(
@@ -759,9 +853,10 @@ fn int_out_of_range() {
         DecodeErrorKind::OutOfRange,
         "$.account.account_id",
     );
-    assert_err(
+    assert_isolated(
         br#"{"type":"event_processing_request","events":[{"type":"session_start","timestamp_ms":9223372036854775808}]}"#,
         DecodeErrorKind::OutOfRange,
+        "$.events[0]",
         "$.events[0].timestamp_ms",
     );
     assert_err(
@@ -769,9 +864,10 @@ fn int_out_of_range() {
         DecodeErrorKind::OutOfRange,
         "$.runtime_environment.screen_width",
     );
-    assert_err(
+    assert_isolated(
         br#"{"type":"audience_membership_change_request","user_profiles":[{"audiences":[{"audience_id":2147483648}]}]}"#,
         DecodeErrorKind::OutOfRange,
+        "$.user_profiles[0].audiences[0]",
         "$.user_profiles[0].audiences[0].audience_id",
     );
     // The bounds themselves fit.
@@ -845,10 +941,25 @@ fn duplicate_envelope_and_header_fields_last_one_wins() {
 #[test]
 fn duplicate_ordinary_fields_are_refused_with_a_path() {
     // A documented divergence from Java (which keeps the last value): a repeated field of a
-    // struct is refused with a typed error and its path. Repeated header and envelope fields,
-    // and a repeated `type` (first wins), are accepted.
-    let e = err(br#"{"type":"event_processing_request","events":[{"type":"custom_event","name":"a","name":"b"}]}"#);
-    assert!(path_is_at_or_above(e.path(), "$.events[0].name"), "{e}");
+    // struct is refused with a typed error and its path (inside a list element, that element is
+    // invalid). Repeated header and envelope fields, and a repeated `type` (first wins), are
+    // accepted.
+    let e = err(
+        br#"{"type":"event_processing_request","platform_fields":{"app_name":"a","app_name":"b"}}"#,
+    );
+    assert!(
+        path_is_at_or_above(e.path(), "$.platform_fields.app_name"),
+        "{e}"
+    );
+    let msg = decode(br#"{"type":"event_processing_request","events":[{"type":"custom_event","name":"a","name":"b"}]}"#);
+    let invalid = msg.invalid_elements();
+    assert_eq!(invalid.len(), 1);
+    assert_eq!(invalid[0].path(), "$.events[0]");
+    assert!(
+        path_is_at_or_above(invalid[0].error().path(), "$.events[0].name"),
+        "{:?}",
+        invalid[0].error()
+    );
 }
 
 #[test]
@@ -881,26 +992,11 @@ fn type_not_first_for_message_event_and_runtime() {
 
 #[test]
 fn errors_inside_a_late_typed_object_keep_their_path() {
-    let cases: [(&str, DecodeErrorKind, &str); 8] = [
-        (
-            r#"{"events":[{"timestamp_ms":"soon","type":"custom_event"}],"type":"event_processing_request"}"#,
-            DecodeErrorKind::InvalidValue,
-            "$.events[0].timestamp_ms",
-        ),
-        (
-            r#"{"type":"event_processing_request","events":[{"type":"session_start"},{"attributes":{"k":{}},"type":"custom_event"}]}"#,
-            DecodeErrorKind::WrongType,
-            "$.events[1].attributes.k",
-        ),
+    let cases: [(&str, DecodeErrorKind, &str); 3] = [
         (
             r#"{"account":{"account_id":3000000000},"type":"event_processing_request"}"#,
             DecodeErrorKind::OutOfRange,
             "$.account.account_id",
-        ),
-        (
-            r#"{"type":"event_processing_request","runtime_environment":{"identities":[{"type":"android_id","encoding":"raw","value":"a"},{"type":"android_id","encoding":"raw"}],"type":"android"}}"#,
-            DecodeErrorKind::InvalidIdentity,
-            "$.runtime_environment.identities[1]",
         ),
         (
             r#"{"type":"event_processing_request","runtime_environment":{"screen_height":[],"type":"android"}}"#,
@@ -912,39 +1008,70 @@ fn errors_inside_a_late_typed_object_keep_their_path() {
             DecodeErrorKind::WrongType,
             "$.runtime_environment.screen_height",
         ),
+    ];
+    for (json, kind, path) in cases {
+        assert_err(json.as_bytes(), kind, path);
+    }
+    let isolated: [(&str, DecodeErrorKind, &str, &str); 5] = [
+        (
+            r#"{"events":[{"timestamp_ms":"soon","type":"custom_event"}],"type":"event_processing_request"}"#,
+            DecodeErrorKind::InvalidValue,
+            "$.events[0]",
+            "$.events[0].timestamp_ms",
+        ),
+        (
+            r#"{"type":"event_processing_request","events":[{"type":"session_start"},{"attributes":{"k":{}},"type":"custom_event"}]}"#,
+            DecodeErrorKind::WrongType,
+            "$.events[1]",
+            "$.events[1].attributes.k",
+        ),
+        (
+            r#"{"type":"event_processing_request","runtime_environment":{"identities":[{"type":"android_id","encoding":"raw","value":"a"},{"type":"android_id","encoding":"raw"}],"type":"android"}}"#,
+            DecodeErrorKind::InvalidIdentity,
+            "$.runtime_environment.identities[1]",
+            "$.runtime_environment.identities[1]",
+        ),
         (
             r#"{"events":[{"products":[{"position":1},{"price":{}}],"type":"product_action"}],"type":"event_processing_request"}"#,
             DecodeErrorKind::WrongType,
+            "$.events[0].products[1]",
             "$.events[0].products[1].price",
         ),
         (
             r#"{"event_processing_registration":{"account_settings":[{"id":"a","min_value":"low","type":"integer"}]},"type":"module_registration_response"}"#,
             DecodeErrorKind::InvalidValue,
+            "$.event_processing_registration.account_settings[0]",
             "$.event_processing_registration.account_settings[0].min_value",
         ),
     ];
-    for (json, kind, path) in cases {
-        assert_err(json.as_bytes(), kind, path);
+    for (json, kind, element, path) in isolated {
+        assert_isolated(json.as_bytes(), kind, element, path);
     }
 }
 
 #[test]
 fn unknown_kinds_with_broken_headers_still_fail_with_a_path() {
-    // The header of a kept unknown object is still read, and its errors still reported.
-    let e = err(
+    // The header of a kept unknown object is still read, and its errors still reported: for an
+    // event, the event is an invalid element; inside a runtime's identities, the identity is.
+    assert_isolated(
         br#"{"type":"event_processing_request","events":[{"type":"session_start"},{"type":"hologram","timestamp_ms":"soon"}]}"#,
+        DecodeErrorKind::InvalidValue,
+        "$.events[1]",
+        // The header of a kept object is read from its raw text, which names no field.
+        "$.events[1]",
     );
-    assert_eq!(e.kind(), DecodeErrorKind::InvalidValue, "{e}");
-    assert!(
-        path_is_at_or_above(e.path(), "$.events[1].timestamp_ms"),
-        "{e}"
+    assert_isolated(
+        br#"{"type":"event_processing_request","runtime_environment":{"type":"vision_os","identities":[{"type":"x"}]}}"#,
+        DecodeErrorKind::InvalidIdentity,
+        "$.runtime_environment.identities[0]",
+        "$.runtime_environment.identities[0]",
     );
     let e = err(
-        br#"{"type":"event_processing_request","runtime_environment":{"type":"vision_os","identities":[{"type":"x"}]}}"#,
+        br#"{"type":"event_processing_request","runtime_environment":{"type":"vision_os","is_debug":[]}}"#,
     );
-    assert_eq!(e.kind(), DecodeErrorKind::InvalidIdentity, "{e}");
+    assert_eq!(e.kind(), DecodeErrorKind::WrongType, "{e}");
     assert!(
-        path_is_at_or_above(e.path(), "$.runtime_environment.identities[0]"),
+        path_is_at_or_above(e.path(), "$.runtime_environment.is_debug"),
         "{e}"
     );
 }
@@ -966,22 +1093,48 @@ fn escaped_type_keys_are_type_keys() {
 
 #[test]
 fn extreme_numbers_are_typed_errors_or_exact() {
-    let too_big_for_a_decimal = [
-        "123456789012345678901234567890.5",
-        "1E+400",
-        "0.0000000000000000000000000000001",
-        "\"1e-400\"",
+    // Beyond what rust_decimal holds: kept exactly, and written back as they came (a numeric
+    // string as a number).
+    let too_big_for_rust_decimal = [
+        (
+            "123456789012345678901234567890.5",
+            "123456789012345678901234567890.5",
+        ),
+        ("1E+400", "1E+400"),
+        (
+            "0.0000000000000000000000000000001",
+            "0.0000000000000000000000000000001",
+        ),
+        ("\"1e-400\"", "1e-400"),
     ];
-    for amount in too_big_for_a_decimal {
+    for (amount, written) in too_big_for_rust_decimal {
         let json = format!(
             r#"{{"type":"event_processing_request","events":[{{"type":"product_action","total_amount":{amount}}}]}}"#
         );
-        assert_err(
-            json.as_bytes(),
-            DecodeErrorKind::InvalidValue,
-            "$.events[0].total_amount",
+        let msg = decode(json.as_bytes());
+        assert!(msg.invalid_elements().is_empty());
+        let MessageBody::EventProcessingRequest(req) = &msg.body else {
+            panic!()
+        };
+        let EventData::ProductAction(p) = &req.events[0].data else {
+            panic!()
+        };
+        let total = p.total_amount.as_ref().unwrap();
+        assert_eq!(total.to_string(), written);
+        assert!(total.to_decimal().is_err());
+        let out = common::encode(&msg);
+        assert!(
+            out.contains(&format!(r#""total_amount":{written}"#)),
+            "{out}"
         );
     }
+    // Not a number at all: the event is an invalid element.
+    assert_isolated(
+        br#"{"type":"event_processing_request","events":[{"type":"product_action","total_amount":"1e"}]}"#,
+        DecodeErrorKind::InvalidValue,
+        "$.events[0]",
+        "$.events[0].total_amount",
+    );
     // The largest decimals that fit are kept exactly.
     let (msg, out) = roundtrip(
         br#"{"type":"event_processing_request","events":[{"type":"product_action","total_amount":79228162514264337593543950335,"tax_amount":-0.0000000000000000000000000001}]}"#,

@@ -83,7 +83,10 @@ fn main() {
         let api = MockRuntimeApi::start().await.expect("a mock Runtime API");
         for (key, value) in api.env() {
             // SAFETY: set before the runtime loop reads them; no other thread reads the environment.
-            unsafe { std::env::set_var(key, value) };
+            #[allow(unsafe_code)]
+            unsafe {
+                std::env::set_var(key, value);
+            }
         }
         let served = dispatcher.clone();
         let loop_task =

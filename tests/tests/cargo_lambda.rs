@@ -57,7 +57,7 @@ async fn the_test_partner_answers_through_cargo_lambda_watch() {
         match invoke(messages::encode(&messages::registration_request())).await {
             Ok(answer) => break answer,
             Err(_) if started.elapsed() < Duration::from_secs(240) => {
-                tokio::time::sleep(Duration::from_millis(250)).await
+                tokio::time::sleep(Duration::from_millis(250)).await;
             }
             Err(e) => panic!("cargo lambda watch did not answer within 240 s: {e}"),
         }

@@ -97,9 +97,18 @@ async fn every_message_type_is_answered_and_errors_do_not_stop_the_function() {
     let (kind, message) = error_of(api.invoke(&b"this is not json"[..]).await.unwrap());
     assert_eq!(kind, "Firehose.InvalidMessage");
     assert!(message.contains("not_json"), "{message}");
-    let (kind, message) = error_of(api.invoke(&br#"{"type":"event_processing_request","events":[{"type":"custom_event","timestamp_ms":{}}]}"#[..]).await.unwrap());
+    let (kind, message) = error_of(
+        api.invoke(
+            &br#"{"type":"event_processing_request","account":{"account_id":{}},"events":[]}"#[..],
+        )
+        .await
+        .unwrap(),
+    );
     assert_eq!(kind, "Firehose.InvalidMessage");
-    assert!(message.contains("$.events[0].timestamp_ms"), "{message}");
+    assert!(message.contains("$.account.account_id"), "{message}");
+    // Damage inside one event is isolated to that event: the message is answered.
+    let isolated = response_of(api.invoke(&br#"{"type":"event_processing_request","events":[{"type":"custom_event","timestamp_ms":{}}]}"#[..]).await.unwrap());
+    assert_eq!(isolated["type"], "event_processing_response");
 
     let retry = messages::EventBatch::new(7).event(Event::new(
         1,

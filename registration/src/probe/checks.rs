@@ -21,6 +21,10 @@ pub enum Call {
     EventVerification,
     /// Monitoring's `audience_membership_change_request` with no `user_profiles`.
     AudienceVerification,
+    /// Over HTTP: an event verification without the `Authorization` header, to be refused.
+    WithoutToken,
+    /// Over HTTP: an event verification with a token that is not the function's, to be refused.
+    WrongToken,
 }
 
 impl Call {
@@ -31,12 +35,24 @@ impl Call {
         Call::AudienceVerification,
     ];
 
+    /// Over HTTP (a function URL), in order: the registration without the token, the two
+    /// requests that must be refused, then the verifications with the token.
+    pub const OVER_HTTP: [Call; 5] = [
+        Call::Registration,
+        Call::WithoutToken,
+        Call::WrongToken,
+        Call::EventVerification,
+        Call::AudienceVerification,
+    ];
+
     /// The name used in the report.
     pub fn label(self) -> &'static str {
         match self {
             Call::Registration => "registration",
             Call::EventVerification => "event verification",
             Call::AudienceVerification => "audience verification",
+            Call::WithoutToken => "without the token",
+            Call::WrongToken => "with a wrong token",
         }
     }
 
@@ -46,6 +62,8 @@ impl Call {
             Call::Registration => "registration",
             Call::EventVerification => "event_verification",
             Call::AudienceVerification => "audience_verification",
+            Call::WithoutToken => "without_token",
+            Call::WrongToken => "wrong_token",
         }
     }
 
@@ -53,7 +71,9 @@ impl Call {
     pub fn request(self, account_id: i32) -> Vec<u8> {
         messages::encode(&match self {
             Call::Registration => messages::registration_request(),
-            Call::EventVerification => messages::event_verification(account_id),
+            Call::EventVerification | Call::WithoutToken | Call::WrongToken => {
+                messages::event_verification(account_id)
+            }
             Call::AudienceVerification => messages::audience_verification(account_id),
         })
     }
@@ -62,7 +82,9 @@ impl Call {
     pub fn response_type(self) -> &'static str {
         match self {
             Call::Registration => "module_registration_response",
-            Call::EventVerification => "event_processing_response",
+            Call::EventVerification | Call::WithoutToken | Call::WrongToken => {
+                "event_processing_response"
+            }
             Call::AudienceVerification => "audience_membership_change_response",
         }
     }
@@ -159,12 +181,53 @@ impl Probe {
                 self.push(call, "answer", Status::Ok, format!("answered in {ms} ms"));
                 self.check_response(call, &body);
             }
+            Answer::Status { status, body } => {
+                self.latencies.push((call, invoked.elapsed));
+                let detail = format!("HTTP {status} after {ms} ms: {}", http_error(&body));
+                self.push(call, "answer", Status::Fail, detail);
+            }
         }
     }
 
-    /// Marks every call after `after` as not sent.
-    pub fn skip_rest(&mut self, after: Call) {
-        for call in Call::ALL.into_iter().skip_while(|c| *c != after).skip(1) {
+    /// Records the answer to a request the function must refuse (sent without the token, or
+    /// with a wrong one): 401, and nothing else, holds.
+    pub fn record_refusal(&mut self, call: Call, invoked: Invoked) {
+        let (status, detail) = match invoked.answer {
+            Answer::Silent(reason) => (Status::Fail, reason),
+            Answer::Status { status: 401, body } => (
+                Status::Ok,
+                format!("refused with 401 ({})", http_error(&body)),
+            ),
+            Answer::Status { status: 503, body }
+                if http_error(&body).starts_with("Firehose.NotConfigured") =>
+            {
+                (
+                    Status::Fail,
+                    "refused with 503: the function has no token configured (FIREHOSE_HTTP_TOKEN), so it refuses mParticle too".to_owned(),
+                )
+            }
+            Answer::Status { status, body } => (
+                Status::Fail,
+                format!("answered HTTP {status}, not 401: {}", http_error(&body)),
+            ),
+            Answer::Response(_) => (
+                Status::Fail,
+                "answered 200: the function serves requests without a valid token, anyone could send it data".to_owned(),
+            ),
+            Answer::FunctionError {
+                error_type,
+                message,
+            } => (
+                Status::Fail,
+                format!("function error {error_type}, not 401: {message}"),
+            ),
+        };
+        self.push(call, "refused", status, detail);
+    }
+
+    /// Marks every call of `calls` after `after` as not sent.
+    pub fn skip_rest(&mut self, calls: &[Call], after: Call) {
+        for call in calls.iter().copied().skip_while(|c| *c != after).skip(1) {
             self.push(
                 call,
                 "answer",
@@ -368,6 +431,23 @@ impl Probe {
         self.registration_text
             .as_deref()
             .filter(|_| registration_ok)
+    }
+}
+
+/// `errorType: errorMessage` of an HTTP error answer, or the start of its body.
+fn http_error(body: &[u8]) -> String {
+    let value: Option<Value> = serde_json::from_slice(body).ok();
+    let field = |name| {
+        value
+            .as_ref()
+            .and_then(|v| v.get(name))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    match (field("errorType"), field("errorMessage")) {
+        (Some(t), Some(m)) => format!("{t}: {m}"),
+        (Some(t), None) => t,
+        _ => snippet(body),
     }
 }
 

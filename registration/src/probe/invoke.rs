@@ -29,6 +29,13 @@ pub enum Answer {
     },
     /// The function never answered; why.
     Silent(String),
+    /// Over HTTP (a function URL): an answer other than 2xx, with its body.
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The body (a JSON error with `errorType` and `errorMessage` from the SDK).
+        body: Vec<u8>,
+    },
 }
 
 /// One invocation: the answer and how long it took.
@@ -180,7 +187,7 @@ impl Target {
     }
 }
 
-fn is_loopback(url: &reqwest::Url) -> bool {
+pub(super) fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host_str() {
         Some(host) if host.eq_ignore_ascii_case("localhost") => true,
         Some(host) => host
@@ -314,7 +321,7 @@ pub fn snippet(body: &[u8]) -> String {
 }
 
 /// An error and its sources, on one line.
-fn chain(error: &dyn std::error::Error) -> String {
+pub(super) fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(e) = source {

@@ -3,8 +3,8 @@
 //!
 //! The run:
 //!
-//! 1. starts the stub of the Acme Events API (`example-integration/API.md`) on `127.0.0.1`,
-//!    with fault injection and a quota ([`stub`]);
+//! 1. starts the stub partner API on `127.0.0.1`: the example integration's fake of the Acme
+//!    Events API (`example-integration/API.md`), with fault injection and a quota ([`stub`]);
 //! 2. starts `--concurrency` execution environments of the example integration in this
 //!    process, each with its own `ExampleIntegration` (own HTTP client, rate limiter of
 //!    quota ÷ concurrency per second, back-off memory), invoked through the SDK's Lambda
@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use example_integration::stub::AcmeApi;
 use example_integration::{Config, ExampleIntegration};
 use indicatif::{ProgressBar, ProgressStyle};
 use mparticle_firehose::dispatch::Dispatcher;
@@ -48,7 +49,7 @@ use target::{Environment, Factory, InProcess, Remote};
 use traffic::{Filter, Shape, Traffic};
 
 /// The stub's port with `--invoke-url` when `--stub-port` is not given: the `PARTNER_API_URL`
-/// of the example integration's `cargo lambda` metadata.
+/// the README gives the example integration under `cargo lambda watch`.
 const INVOKE_STUB_PORT: u16 = 8787;
 /// The function timeout of --mode direct when --timeout is not given.
 const DIRECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -418,6 +419,18 @@ async fn send_traffic(
     sent
 }
 
+/// Starts the stub partner API serving a fresh fake of Acme for `api_key`.
+async fn start_stub(
+    config: StubConfig,
+    port: u16,
+    api_key: &str,
+) -> std::io::Result<(Stub, Arc<AcmeApi>)> {
+    let acme = Arc::new(AcmeApi::new(api_key, traffic::REGION));
+    let fake = Arc::clone(&acme);
+    let stub = Stub::start(config, port, move |request| fake.answer(request)).await?;
+    Ok((stub, acme))
+}
+
 /// Measures the handler's time not spent waiting on the partner API: sequential invocations of
 /// a fresh environment (no rate limit to wait for) against a fresh stub with no faults and no
 /// quota; for each, the handler's time minus the time the stub spent serving its requests.
@@ -428,19 +441,15 @@ async fn calibrate(
     filter: Filter,
     timeout: Duration,
 ) -> Result<Overhead, String> {
-    let stub = Stub::start(
-        StubConfig {
-            quota_per_second: None,
-            faults: FaultRates::default(),
-            slow_delay: timeout,
-            api_key: api_key.to_owned(),
-            region: traffic::REGION.to_owned(),
-            seed,
-        },
-        0,
-    )
-    .await
-    .map_err(|e| format!("cannot start the calibration stub: {e}"))?;
+    let config = StubConfig {
+        quota_per_second: None,
+        faults: FaultRates::default(),
+        slow_delay: timeout,
+        seed,
+    };
+    let (stub, _acme) = start_stub(config, 0, api_key)
+        .await
+        .map_err(|e| format!("cannot start the calibration stub: {e}"))?;
     let mut env = InProcess::new(example_factory(stub.url(), 1_000_000));
     let verification = traffic::encode(&event_verification(api_key));
     let shape = Shape {
@@ -498,19 +507,15 @@ async fn simulate(args: Args) -> Result<Summary, String> {
     } else {
         0
     });
-    let stub = Stub::start(
-        StubConfig {
-            quota_per_second: Some(args.quota),
-            faults,
-            slow_delay: args.slow.unwrap_or(timeout),
-            api_key: api_key.clone(),
-            region: traffic::REGION.to_owned(),
-            seed: args.seed,
-        },
-        stub_port,
-    )
-    .await
-    .map_err(|e| format!("cannot start the stub partner API on port {stub_port}: {e}"))?;
+    let config = StubConfig {
+        quota_per_second: Some(args.quota),
+        faults,
+        slow_delay: args.slow.unwrap_or(timeout),
+        seed: args.seed,
+    };
+    let (stub, acme) = start_stub(config, stub_port, &api_key)
+        .await
+        .map_err(|e| format!("cannot start the stub partner API on port {stub_port}: {e}"))?;
     let per_environment = (args.quota / args.concurrency).max(1);
 
     let envs: Vec<Environment<ExampleIntegration>> = match &args.invoke_url {
@@ -562,6 +567,7 @@ async fn simulate(args: Args) -> Result<Summary, String> {
     let sent = send_traffic(traffic, &pool, &policy, &stats, args.rate).await;
     let duration = started.elapsed();
     let record = stub.take_record();
+    let accepted = acme.take_accepted();
 
     let overhead = match &args.invoke_url {
         None if filter.takes_events() => {
@@ -605,6 +611,7 @@ async fn simulate(args: Args) -> Result<Summary, String> {
         withheld: sent.withheld,
         memberships_sent: sent.memberships,
         record,
+        accepted,
         latencies_us: stats.take_latencies(),
         verification_us,
         overhead,

@@ -34,7 +34,7 @@ use tokio::task::JoinSet;
 use super::report::{self, Summary};
 use super::sender::{Policy, Stats};
 use super::sqs::{self, InProcessQueue, QueueSpec, RealQueue, Received, SimQueue};
-use super::stub::{Stub, StubConfig};
+use super::stub::StubConfig;
 use super::traffic::{self, Filter, Shape, Traffic};
 use super::{Args, Sent};
 
@@ -715,19 +715,15 @@ pub async fn simulate(args: &Args) -> Result<ModeSummary, String> {
     let timeout = args.timeout.unwrap_or(QUEUE_TIMEOUT);
     let api_key = format!("acme-sim-{:016x}", args.seed);
     let t0 = Instant::now();
-    let stub = Stub::start(
-        StubConfig {
-            quota_per_second: Some(args.quota),
-            faults,
-            slow_delay: args.slow.unwrap_or(timeout),
-            api_key: api_key.clone(),
-            region: traffic::REGION.to_owned(),
-            seed: args.seed,
-        },
-        args.stub_port.unwrap_or(0),
-    )
-    .await
-    .map_err(|e| format!("cannot start the stub partner API: {e}"))?;
+    let config = StubConfig {
+        quota_per_second: Some(args.quota),
+        faults,
+        slow_delay: args.slow.unwrap_or(timeout),
+        seed: args.seed,
+    };
+    let (stub, acme) = super::start_stub(config, args.stub_port.unwrap_or(0), &api_key)
+        .await
+        .map_err(|e| format!("cannot start the stub partner API: {e}"))?;
 
     let consumers = q
         .consumers
@@ -899,6 +895,7 @@ pub async fn simulate(args: &Args) -> Result<ModeSummary, String> {
     let backlog = sampler.await.unwrap_or_default();
     let counts = queue.counts().await.unwrap_or(counts);
     let record = stub.take_record();
+    let accepted = acme.take_accepted();
 
     let overhead = if filter.takes_events() {
         Some(super::calibrate(&api_key, args.seed, &shape, filter, timeout).await?)
@@ -959,6 +956,7 @@ pub async fn simulate(args: &Args) -> Result<ModeSummary, String> {
         withheld: sent.withheld,
         memberships_sent: sent.memberships,
         record,
+        accepted,
         latencies_us: latencies_us.clone(),
         verification_us,
         overhead,
@@ -1051,10 +1049,10 @@ fn count_answer(sent: &mut Sent, done: Result<Result<Vec<u8>, String>, tokio::ta
     };
     match Message::decode(&answer).map(|m| m.body) {
         Ok(MessageBody::EventProcessingResponse(r)) if r.suspend_subscription => {
-            sent.suspensions += 1
+            sent.suspensions += 1;
         }
         Ok(MessageBody::AudienceMembershipChangeResponse(r)) if r.suspend_subscription => {
-            sent.suspensions += 1
+            sent.suspensions += 1;
         }
         Ok(
             MessageBody::EventProcessingResponse(_)

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::time::Duration;
 
+use example_integration::stub::Accepted;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -95,6 +96,7 @@ pub struct Inputs {
     pub withheld: HashSet<Uuid>,
     pub memberships_sent: usize,
     pub record: Record,
+    pub accepted: Accepted,
     pub latencies_us: Vec<u64>,
     pub verification_us: Vec<u64>,
     pub overhead: Option<Overhead>,
@@ -196,18 +198,21 @@ impl Summary {
     /// Computes the figures.
     pub fn new(inputs: Inputs) -> Self {
         let Inputs {
-            record, overhead, ..
+            record,
+            accepted: acme,
+            overhead,
+            ..
         } = &inputs;
-        let accepted = |id: &Uuid| record.events.contains_key(id);
+        let accepted = |id: &Uuid| acme.events.contains_key(id);
         let events_accepted = inputs.expected.iter().filter(|id| accepted(id)).count();
         let lost = inputs.expected.len() - events_accepted;
-        let duplicates = record
+        let duplicates = acme
             .events
             .values()
             .map(|n| u64::from(n.saturating_sub(1)))
             .sum();
         let withheld_forwarded = inputs.withheld.iter().filter(|id| accepted(id)).count();
-        let memberships_accepted = record.memberships.len();
+        let memberships_accepted = acme.memberships.len();
         let memberships_lost = inputs.memberships_sent.saturating_sub(memberships_accepted);
         let burst = (inputs.per_environment / 10).max(1);
         let Tally {
@@ -280,7 +285,7 @@ impl Summary {
                 rejected_400: bad_request,
                 rejected_401: unauthorized,
                 not_found,
-                first_rejection: record.first_rejection.clone(),
+                first_rejection: acme.first_rejection.clone(),
             },
             latency_p50_ms: quantile_ms(&inputs.latencies_us, 0.50),
             latency_p99_ms: quantile_ms(&inputs.latencies_us, 0.99),

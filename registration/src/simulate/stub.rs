@@ -1,5 +1,6 @@
-//! A stub of the Acme Events API (`example-integration/API.md`) on loopback, with fault
-//! injection and a quota, that records what it accepted.
+//! The stub partner API of a simulation: a fake of the partner's API (for the example
+//! integration, `example_integration::stub::AcmeApi`) served on loopback, with a quota and
+//! fault injection, timing every request.
 //!
 //! Every request is timed (for the highest rate in any one-second window). A request is first
 //! counted against the quota of the current second (seconds since the stub started): beyond the
@@ -9,36 +10,18 @@
 //! | --- | --- |
 //! | `429` | answers `429 Too Many Requests` with `Retry-After: 1` |
 //! | `5xx` | answers `503 Service Unavailable` |
-//! | slow | accepts the data, then answers only after the slow delay (past the client timeout): the client gives up although the data arrived, so a retry duplicates it |
+//! | slow | lets the fake accept the data, then answers only after the slow delay (past the client timeout): the client gives up although the data arrived, so a retry duplicates it |
 //! | reset | reads the request and closes the connection without answering |
 //!
-//! A request with no fault is validated like Acme does (`Authorization: Bearer <apiKey>`,
-//! `X-Acme-Region`, JSON, sizes, event fields) and answered `202`/`200`, or `400`/`401` with
-//! `{"error": "..."}`.
+//! A request with no fault is answered by the fake, whose answers are counted by status.
 
-use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use serde::Deserialize;
-use tokio::net::TcpListener;
-use uuid::Uuid;
-
-/// Most events in one `POST /v1/events`.
-const MAX_EVENTS: usize = 500;
-/// Most bytes in one request body (1 MiB).
-const MAX_BODY_BYTES: usize = 1 << 20;
-/// Most user ids in one list membership call.
-const MAX_MEMBERS: usize = 1_000;
-/// The event types Acme takes.
-const EVENT_TYPES: [&str; 4] = ["track", "page", "identify", "purchase"];
+use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::{Request, Response, StatusCode};
+use mparticle_firehose::testing::{LoopbackServer, serve_loopback};
 
 /// How often each fault is injected, as a probability per request.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -80,10 +63,6 @@ pub struct StubConfig {
     pub faults: FaultRates,
     /// How long a slow answer takes.
     pub slow_delay: Duration,
-    /// The API key every request must carry.
-    pub api_key: String,
-    /// The region every request must name in `X-Acme-Region`.
-    pub region: String,
     /// Seeds the fault draws.
     pub seed: u64,
 }
@@ -103,7 +82,7 @@ pub struct Tally {
     pub fault_slow: u64,
     /// Injected connection resets.
     pub fault_reset: u64,
-    /// `400` answers (invalid data or headers).
+    /// `400` answers (invalid data or headers), and other refusals of the fake.
     pub bad_request: u64,
     /// `401` answers (a missing or wrong API key).
     pub unauthorized: u64,
@@ -111,28 +90,24 @@ pub struct Tally {
     pub not_found: u64,
 }
 
-/// Everything the stub recorded.
+/// Everything the stub recorded (what the fake accepted, the fake records).
 #[derive(Debug, Default)]
 pub struct Record {
     /// When each request arrived, in microseconds since the stub started.
     pub arrivals_us: Vec<u64>,
-    /// Accepted events by id, with how many times each was accepted.
-    pub events: HashMap<Uuid, u32>,
-    /// Accepted membership changes: (list, user, added).
-    pub memberships: HashSet<(String, String, bool)>,
-    /// Accepted erasure requests.
-    pub erasures: u64,
     /// Answers by kind.
     pub tally: Tally,
-    /// The first `400`/`401` answer, for the report.
-    pub first_rejection: Option<String>,
     /// When each successful request was served (start, end), in microseconds since the stub
     /// started: the time spent "inside the partner".
     pub service_us: Vec<(u64, u64)>,
 }
 
+/// The fake partner API the stub serves: checks a request, records what it accepts, answers.
+type Fake = dyn Fn(&Request<Bytes>) -> Response<Bytes> + Send + Sync;
+
 struct State {
     config: StubConfig,
+    fake: Box<Fake>,
     started: Instant,
     rng: Mutex<fastrand::Rng>,
     /// The current quota window: (second since start, requests in it).
@@ -142,15 +117,8 @@ struct State {
 
 /// The stub, serving on `127.0.0.1` until dropped.
 pub struct Stub {
-    addr: SocketAddr,
+    server: LoopbackServer,
     state: Arc<State>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Stub {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -160,46 +128,31 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Stub {
-    /// Binds `127.0.0.1:port` (`0`: a free port) and starts serving.
-    pub async fn start(config: StubConfig, port: u16) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-        let addr = listener.local_addr()?;
+    /// Binds `127.0.0.1:port` (`0`: a free port) and starts serving `fake`.
+    pub async fn start(
+        config: StubConfig,
+        port: u16,
+        fake: impl Fn(&Request<Bytes>) -> Response<Bytes> + Send + Sync + 'static,
+    ) -> std::io::Result<Self> {
         let state = Arc::new(State {
             rng: Mutex::new(fastrand::Rng::with_seed(config.seed)),
             config,
+            fake: Box::new(fake),
             started: Instant::now(),
             window: Mutex::new((0, 0)),
             record: Mutex::new(Record::default()),
         });
         let served = Arc::clone(&state);
-        let server = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let state = Arc::clone(&served);
-                tokio::spawn(async move {
-                    let service =
-                        hyper::service::service_fn(move |req| serve(Arc::clone(&state), req));
-                    // A reset fault ends the connection with an error, and clients hang up on
-                    // slow answers: neither is worth reporting.
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Ok(Self {
-            addr,
-            state,
-            server,
-        })
+        // A reset fault ends the connection with an error, and clients hang up on slow
+        // answers: neither is reported.
+        let server =
+            serve_loopback(port, move |request| serve(Arc::clone(&served), request)).await?;
+        Ok(Self { server, state })
     }
 
     /// The base URL, `http://127.0.0.1:<port>/`.
     pub fn url(&self) -> String {
-        format!("http://{}/", self.addr)
+        self.server.url()
     }
 
     /// Takes what the stub recorded so far, leaving an empty record.
@@ -231,7 +184,7 @@ enum Fault {
     Reset,
 }
 
-/// The error a service returns to make hyper close the connection without answering.
+/// The error a handler returns to have the connection closed without an answer.
 #[derive(Debug)]
 struct ResetConnection;
 
@@ -243,10 +196,9 @@ impl std::fmt::Display for ResetConnection {
 
 impl std::error::Error for ResetConnection {}
 
-type Answer = Response<Full<Bytes>>;
-
-fn answer(status: StatusCode, body: serde_json::Value) -> Answer {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+fn error(status: StatusCode, message: &str) -> Response<Bytes> {
+    let body = serde_json::json!({ "error": message }).to_string();
+    let mut response = Response::new(Bytes::from(body));
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -254,11 +206,7 @@ fn answer(status: StatusCode, body: serde_json::Value) -> Answer {
     response
 }
 
-fn error(status: StatusCode, message: &str) -> Answer {
-    answer(status, serde_json::json!({ "error": message }))
-}
-
-fn too_many_requests(message: &str) -> Answer {
+fn too_many_requests(message: &str) -> Response<Bytes> {
     let mut response = error(StatusCode::TOO_MANY_REQUESTS, message);
     response
         .headers_mut()
@@ -306,35 +254,26 @@ impl State {
         None
     }
 
-    fn rejected(&self, status: StatusCode, message: String) -> Answer {
+    /// Counts the fake's refusal of a request.
+    fn count_refusal(&self, status: StatusCode) {
         let mut record = lock(&self.record);
-        if status == StatusCode::UNAUTHORIZED {
-            record.tally.unauthorized += 1;
-        } else {
-            record.tally.bad_request += 1;
+        match status {
+            StatusCode::UNAUTHORIZED => record.tally.unauthorized += 1,
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => record.tally.not_found += 1,
+            _ => record.tally.bad_request += 1,
         }
-        record
-            .first_rejection
-            .get_or_insert_with(|| format!("{}: {message}", status.as_u16()));
-        drop(record);
-        error(status, &message)
     }
 }
 
+/// One request (read whole): the quota, a fault maybe, then the fake's answer.
 async fn serve(
     state: Arc<State>,
-    request: Request<Incoming>,
-) -> Result<Answer, Box<dyn std::error::Error + Send + Sync>> {
+    request: Request<Bytes>,
+) -> Result<Response<Bytes>, ResetConnection> {
     let arrived = Instant::now();
     lock(&state.record)
         .arrivals_us
         .push(state.micros_since_start(arrived));
-    let (parts, body) = request.into_parts();
-    // Read the whole request first, whatever happens next, as a server does.
-    let body = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) => return Err(Box::new(e)),
-    };
 
     if !state.within_quota(arrived) {
         lock(&state.record).tally.over_quota += 1;
@@ -355,12 +294,12 @@ async fn serve(
         }
         Some(Fault::Reset) => {
             lock(&state.record).tally.fault_reset += 1;
-            return Err(Box::new(ResetConnection));
+            return Err(ResetConnection);
         }
         Some(Fault::Slow) | None => {}
     }
 
-    let response = route(&state, &parts, &body);
+    let response = (state.fake)(&request);
     if response.status().is_success() {
         let mut record = lock(&state.record);
         let served = (
@@ -373,191 +312,13 @@ async fn serve(
         } else {
             record.tally.ok += 1;
         }
+    } else {
+        state.count_refusal(response.status());
     }
     if fault == Some(Fault::Slow) {
         tokio::time::sleep(state.config.slow_delay).await;
     }
     Ok(response)
-}
-
-fn route(state: &State, parts: &hyper::http::request::Parts, body: &Bytes) -> Answer {
-    let path = parts.uri.path();
-    let list = path
-        .strip_prefix("/v1/lists/")
-        .and_then(|rest| rest.strip_suffix("/members"))
-        .filter(|id| !id.is_empty() && !id.contains('/'));
-    let known = path == "/v1/events" || path == "/v1/erasures" || list.is_some();
-    if !known {
-        lock(&state.record).tally.not_found += 1;
-        return error(StatusCode::NOT_FOUND, "no such endpoint");
-    }
-    if parts.method != Method::POST {
-        lock(&state.record).tally.not_found += 1;
-        return error(StatusCode::METHOD_NOT_ALLOWED, "only POST");
-    }
-    if let Err((status, message)) = check_headers(&state.config, &parts.headers, body) {
-        return state.rejected(status, message);
-    }
-    let outcome = if path == "/v1/events" {
-        accept_events(state, body)
-    } else if let Some(list) = list {
-        accept_members(state, list, body)
-    } else {
-        accept_erasure(state, body)
-    };
-    outcome.unwrap_or_else(|message| state.rejected(StatusCode::BAD_REQUEST, message))
-}
-
-fn check_headers(
-    config: &StubConfig,
-    headers: &hyper::HeaderMap,
-    body: &Bytes,
-) -> Result<(), (StatusCode, String)> {
-    let text = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
-    let token = text(AUTHORIZATION.as_str()).and_then(|v| v.strip_prefix("Bearer "));
-    if token != Some(config.api_key.as_str()) {
-        return Err((
-            StatusCode::UNAUTHORIZED,
-            "missing or unknown API key (Authorization: Bearer <apiKey>)".to_owned(),
-        ));
-    }
-    match text("x-acme-region") {
-        Some(region) if region == config.region => {}
-        other => {
-            return Err((
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "X-Acme-Region must name the account's region {:?}, not {other:?}",
-                    config.region
-                ),
-            ));
-        }
-    }
-    let json = text(CONTENT_TYPE.as_str()).is_some_and(|v| v.starts_with("application/json"));
-    if !json {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            "Content-Type must be application/json".to_owned(),
-        ));
-    }
-    if body.len() > MAX_BODY_BYTES {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-        ));
-    }
-    Ok(())
-}
-
-/// One event as Acme takes it.
-#[derive(Deserialize)]
-struct AcmeEvent {
-    event_id: String,
-    user_id: String,
-    #[serde(rename = "type")]
-    kind: String,
-    name: String,
-    #[serde(rename = "timestamp")]
-    _timestamp: i64,
-    #[serde(default, rename = "properties")]
-    _properties: Option<serde_json::Map<String, serde_json::Value>>,
-    #[serde(default)]
-    revenue: Option<String>,
-    #[serde(default)]
-    currency: Option<String>,
-    #[serde(default, rename = "platform")]
-    _platform: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct EventsBody {
-    events: Vec<AcmeEvent>,
-}
-
-fn accept_events(state: &State, body: &Bytes) -> Result<Answer, String> {
-    let parsed: EventsBody =
-        serde_json::from_slice(body).map_err(|e| format!("invalid events body: {e}"))?;
-    if parsed.events.is_empty() || parsed.events.len() > MAX_EVENTS {
-        return Err(format!(
-            "a request carries 1 to {MAX_EVENTS} events, not {}",
-            parsed.events.len()
-        ));
-    }
-    let mut ids = Vec::with_capacity(parsed.events.len());
-    for event in &parsed.events {
-        let id = Uuid::parse_str(&event.event_id)
-            .map_err(|_| format!("event_id {:?} is not a UUID", event.event_id))?;
-        if event.user_id.is_empty() || event.name.is_empty() {
-            return Err(format!("event {id}: user_id and name must not be empty"));
-        }
-        if !EVENT_TYPES.contains(&event.kind.as_str()) {
-            return Err(format!("event {id}: unknown type {:?}", event.kind));
-        }
-        if let Some(revenue) = &event.revenue {
-            let decimal = !revenue.is_empty()
-                && revenue.trim_start_matches('-').split('.').count() <= 2
-                && revenue
-                    .trim_start_matches('-')
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c == '.');
-            if !decimal || event.currency.as_deref().is_none_or(|c| c.len() != 3) {
-                return Err(format!(
-                    "event {id}: revenue must be a decimal string with a 3-letter currency"
-                ));
-            }
-        }
-        ids.push(id);
-    }
-    let mut record = lock(&state.record);
-    for id in &ids {
-        *record.events.entry(*id).or_insert(0) += 1;
-    }
-    drop(record);
-    Ok(answer(
-        StatusCode::ACCEPTED,
-        serde_json::json!({ "accepted": ids.len() }),
-    ))
-}
-
-#[derive(Deserialize)]
-struct MembersBody {
-    #[serde(default)]
-    add: Vec<String>,
-    #[serde(default)]
-    remove: Vec<String>,
-}
-
-fn accept_members(state: &State, list: &str, body: &Bytes) -> Result<Answer, String> {
-    let parsed: MembersBody =
-        serde_json::from_slice(body).map_err(|e| format!("invalid members body: {e}"))?;
-    let count = parsed.add.len() + parsed.remove.len();
-    if count == 0 || count > MAX_MEMBERS {
-        return Err(format!(
-            "a request carries 1 to {MAX_MEMBERS} user ids, not {count}"
-        ));
-    }
-    let mut record = lock(&state.record);
-    for (users, added) in [(parsed.add, true), (parsed.remove, false)] {
-        for user in users {
-            record.memberships.insert((list.to_owned(), user, added));
-        }
-    }
-    drop(record);
-    Ok(answer(StatusCode::OK, serde_json::json!({})))
-}
-
-fn accept_erasure(state: &State, body: &Bytes) -> Result<Answer, String> {
-    let parsed: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| format!("invalid erasure body: {e}"))?;
-    if parsed.get("identities").is_none_or(|i| !i.is_object()) {
-        return Err("an erasure names identities".to_owned());
-    }
-    lock(&state.record).erasures += 1;
-    Ok(answer(StatusCode::ACCEPTED, serde_json::json!({})))
 }
 
 /// The most requests in any window `[t, t + 1 s)`.
@@ -617,22 +378,30 @@ mod tests {
         assert_eq!(union_length_us(&[(20, 25), (0, 30)]), 30);
     }
 
+    use example_integration::stub::AcmeApi;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    fn config(quota: Option<u32>, faults: FaultRates) -> StubConfig {
-        StubConfig {
+    /// A stub serving a fake of Acme for the API key `key-1` in region `us`.
+    async fn start(quota: Option<u32>, faults: FaultRates) -> (Stub, Arc<AcmeApi>) {
+        let config = StubConfig {
             quota_per_second: quota,
             faults,
             slow_delay: Duration::from_millis(50),
-            api_key: "key-1".to_owned(),
-            region: "us".to_owned(),
             seed: 1,
-        }
+        };
+        let acme = Arc::new(AcmeApi::new("key-1", "us"));
+        let fake = Arc::clone(&acme);
+        let stub = Stub::start(config, 0, move |request| fake.answer(request))
+            .await
+            .unwrap();
+        (stub, acme)
     }
 
     /// Sends one request on a fresh connection and reads until the stub closes it.
     async fn exchange(stub: &Stub, path: &str, key: &str, body: &str) -> String {
-        let mut stream = tokio::net::TcpStream::connect(stub.addr).await.unwrap();
+        let mut stream = tokio::net::TcpStream::connect(stub.server.addr())
+            .await
+            .unwrap();
         let request = format!(
             "POST {path} HTTP/1.1\r\nHost: acme\r\nConnection: close\r\n\
              Authorization: Bearer {key}\r\nX-Acme-Region: us\r\n\
@@ -649,9 +418,7 @@ mod tests {
 
     #[tokio::test]
     async fn accepted_events_are_recorded_with_their_duplicates() {
-        let stub = Stub::start(config(None, FaultRates::default()), 0)
-            .await
-            .unwrap();
+        let (stub, acme) = start(None, FaultRates::default()).await;
         for _ in 0..2 {
             let answer = exchange(&stub, "/v1/events", "key-1", EVENT).await;
             assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
@@ -661,17 +428,16 @@ mod tests {
         let answer = exchange(&stub, "/v1/lists/l-1/members", "key-1", members).await;
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         let record = stub.take_record();
-        assert_eq!(record.events.values().copied().collect::<Vec<_>>(), [2]);
-        assert_eq!(record.memberships.len(), 3);
+        let accepted = acme.take_accepted();
+        assert_eq!(accepted.events.values().copied().collect::<Vec<_>>(), [2]);
+        assert_eq!(accepted.memberships.len(), 3);
         assert_eq!(record.arrivals_us.len(), 3);
         assert_eq!(record.tally.ok, 3);
     }
 
     #[tokio::test]
     async fn bad_keys_and_bad_events_are_refused() {
-        let stub = Stub::start(config(None, FaultRates::default()), 0)
-            .await
-            .unwrap();
+        let (stub, acme) = start(None, FaultRates::default()).await;
         let answer = exchange(&stub, "/v1/events", "other-key", EVENT).await;
         assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
         let bad = EVENT.replace("purchase\",\"name", "click\",\"name");
@@ -681,19 +447,19 @@ mod tests {
         let answer = exchange(&stub, "/v1/nothing", "key-1", EVENT).await;
         assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
         let record = stub.take_record();
-        assert!(record.events.is_empty());
+        let accepted = acme.take_accepted();
+        assert!(accepted.events.is_empty());
         assert_eq!(
             (record.tally.unauthorized, record.tally.bad_request),
             (1, 1)
         );
-        assert!(record.first_rejection.unwrap().starts_with("401"));
+        assert_eq!(record.tally.not_found, 1);
+        assert!(accepted.first_rejection.unwrap().starts_with("401"));
     }
 
     #[tokio::test]
     async fn requests_beyond_the_quota_get_429_with_retry_after() {
-        let stub = Stub::start(config(Some(2), FaultRates::default()), 0)
-            .await
-            .unwrap();
+        let (stub, _acme) = start(Some(2), FaultRates::default()).await;
         let mut statuses = Vec::new();
         for _ in 0..4 {
             let answer = exchange(&stub, "/v1/events", "key-1", EVENT).await;
@@ -714,11 +480,11 @@ mod tests {
             reset: 1.0,
             ..FaultRates::default()
         };
-        let stub = Stub::start(config(None, faults), 0).await.unwrap();
+        let (stub, acme) = start(None, faults).await;
         let answer = exchange(&stub, "/v1/events", "key-1", EVENT).await;
         assert_eq!(answer, "");
         let record = stub.take_record();
-        assert!(record.events.is_empty());
+        assert!(acme.take_accepted().events.is_empty());
         assert_eq!(record.tally.fault_reset, 1);
     }
 
@@ -728,11 +494,11 @@ mod tests {
             slow: 1.0,
             ..FaultRates::default()
         };
-        let stub = Stub::start(config(None, faults), 0).await.unwrap();
+        let (stub, acme) = start(None, faults).await;
         let answer = exchange(&stub, "/v1/events", "key-1", EVENT).await;
         assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
         let record = stub.take_record();
-        assert_eq!(record.events.len(), 1);
+        assert_eq!(acme.take_accepted().events.len(), 1);
         assert_eq!((record.tally.fault_slow, record.tally.ok), (1, 0));
     }
 

@@ -44,13 +44,13 @@ impl Filter {
         Self {
             event_batches: events.is_some_and(|e| !e.supported_event_types.is_empty()),
             event_types: events
-                .map(|e| e.supported_event_types.clone())
+                .map(|e| e.supported_event_types.to_vec())
                 .unwrap_or_default(),
             runtime_environments: events
-                .map(|e| e.supported_runtime_environments.clone())
+                .map(|e| e.supported_runtime_environments.to_vec())
                 .unwrap_or_default(),
             notifications: events
-                .map(|e| e.supported_system_notification_types.clone())
+                .map(|e| e.supported_system_notification_types.to_vec())
                 .unwrap_or_default(),
             audiences: registration.audience_processing_registration.is_some(),
         }
@@ -140,7 +140,10 @@ impl Traffic {
             };
             let filter = &self.filter;
             if !filter.runtime_environments.is_empty() {
-                let platform = batch.runtime_environment.as_ref().map(|r| r.platform());
+                let platform = batch
+                    .runtime_environment
+                    .as_ref()
+                    .map(mparticle_firehose::model::RuntimeEnvironment::platform);
                 if !platform.is_some_and(|p| filter.runtime_environments.contains(&p)) {
                     continue;
                 }

@@ -7,7 +7,6 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
 
-use rust_decimal::Decimal;
 use serde::Serialize;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
@@ -23,29 +22,59 @@ fn wrong_type<E: de::Error>(expected: &str, found: &str) -> E {
     )
 }
 
-/// Accepts any JSON scalar as text, as Jackson does: a number keeps the digits it was written
-/// with (`1.50` becomes `"1.50"`, a 23-digit id is not rounded), `true` becomes `"true"`;
-/// `null` is `None`.
-pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let raw: &RawValue = Deserialize::deserialize(d)?;
+/// A scalar read as text, borrowed from the input when it needs no unescaping.
+pub(crate) enum Scalar<'de> {
+    /// A string without escapes, or a number or boolean exactly as written.
+    Borrowed(&'de str),
+    /// A string that had escapes.
+    Owned(String),
+}
+
+impl Scalar<'_> {
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Scalar::Borrowed(s) => s,
+            Scalar::Owned(s) => s,
+        }
+    }
+
+    fn into_string(self) -> String {
+        match self {
+            Scalar::Borrowed(s) => s.to_owned(),
+            Scalar::Owned(s) => s,
+        }
+    }
+}
+
+/// Reads any JSON scalar as text (see [`string`]) without copying it when it can be borrowed.
+pub(crate) fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Scalar<'de>>, D::Error> {
+    let raw: &'de RawValue = Deserialize::deserialize(d)?;
     let text = raw.get();
     match text.as_bytes().first() {
         Some(b'"') => {
             let inner = &text[1..text.len() - 1];
             if inner.contains('\\') {
                 serde_json::from_str::<String>(text)
-                    .map(Some)
+                    .map(|s| Some(Scalar::Owned(s)))
                     .map_err(de::Error::custom)
             } else {
-                Ok(Some(inner.to_owned()))
+                Ok(Some(Scalar::Borrowed(inner)))
             }
         }
         Some(b'n') => Ok(None),
         Some(b'{') => Err(wrong_type("a string", "an object")),
         Some(b'[') => Err(wrong_type("a string", "an array")),
         // A number or a boolean, exactly as written.
-        _ => Ok(Some(text.to_owned())),
+        _ => Ok(Some(Scalar::Borrowed(text))),
     }
+}
+
+/// Accepts any JSON scalar as text, as Jackson does: a number keeps the digits it was written
+/// with (`1.50` becomes `"1.50"`, a 23-digit id is not rounded), `true` becomes `"true"`;
+/// `null` is `None`.
+pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(scalar(d)?.map(Scalar::into_string))
 }
 
 /// A number read leniently: JSON numbers, numeric strings; `null` is `None`.
@@ -230,79 +259,20 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
     d.deserialize_any(BoolVisitor)
 }
 
-/// An exact decimal (Java `BigDecimal`): the number's own digits are kept, so `10.50` stays
-/// `10.50`. A numeric string is accepted too.
-pub fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    let raw: &RawValue = Deserialize::deserialize(d)?;
-    let text = raw.get();
-    let parse = |s: &str| -> Result<Decimal, D::Error> {
-        let s = s.trim();
-        let parsed = if s.contains(['e', 'E']) {
-            Decimal::from_scientific(s)
-        } else {
-            Decimal::from_str_exact(s)
-        };
-        parsed.map_err(|e| {
-            de_error(
-                DecodeErrorKind::InvalidValue,
-                format_args!("{s:?} is not a usable decimal: {e}"),
-            )
-        })
-    };
-    match text.as_bytes().first() {
-        Some(b'n') => Ok(None),
-        Some(b'"') => {
-            let s: String = serde_json::from_str(text).map_err(de::Error::custom)?;
-            if s.trim().is_empty() {
-                Ok(None)
-            } else {
-                parse(&s).map(Some)
-            }
-        }
-        Some(b'-' | b'0'..=b'9') => parse(text).map(Some),
-        Some(b'{') => Err(wrong_type("a decimal number", "an object")),
-        Some(b'[') => Err(wrong_type("a decimal number", "an array")),
-        _ => Err(wrong_type("a decimal number", "a boolean")),
-    }
-}
-
-/// Writes a decimal as a JSON number with its exact digits.
-pub fn write_decimal<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(d) => {
-            let raw = RawValue::from_string(d.to_string()).map_err(serde::ser::Error::custom)?;
-            raw.serialize(s)
-        }
-        None => s.serialize_none(),
-    }
-}
-
 /// A UUID (message and event `id`); `null` is `None`. Hex case is ignored.
 pub fn uuid<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Uuid>, D::Error> {
-    match string(d)? {
+    match scalar(d)? {
         None => Ok(None),
-        Some(s) => Uuid::parse_str(s.trim()).map(Some).map_err(|e| {
-            de_error(
-                DecodeErrorKind::InvalidValue,
-                format_args!("{s:?} is not a UUID: {e}"),
-            )
-        }),
+        Some(s) => {
+            let s = s.as_str();
+            Uuid::parse_str(s.trim()).map(Some).map_err(|e| {
+                de_error(
+                    DecodeErrorKind::InvalidValue,
+                    format_args!("{s:?} is not a UUID: {e}"),
+                )
+            })
+        }
     }
-}
-
-/// A list; `null` or absent is empty.
-pub fn vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
-}
-
-/// A list of strings whose elements are read leniently; `null` elements are dropped.
-pub fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    let items: Option<Vec<Text>> = Deserialize::deserialize(d)?;
-    Ok(items
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|t| t.0)
-        .collect())
 }
 
 /// A string read leniently, for use inside collections.
@@ -371,20 +341,6 @@ pub fn map<'de, D: Deserializer<'de>, K: Deserialize<'de> + Ord, T: Deserialize<
     Ok(Option::<BTreeMap<K, T>>::deserialize(d)?.unwrap_or_default())
 }
 
-/// A map whose values are string lists (`user_attribute_lists`).
-pub fn string_list_map<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<BTreeMap<String, Vec<String>>, D::Error> {
-    struct Lenient(Vec<String>);
-    impl<'de> Deserialize<'de> for Lenient {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            string_list(d).map(Lenient)
-        }
-    }
-    let m: BTreeMap<String, Lenient> = map(d)?;
-    Ok(m.into_iter().map(|(k, v)| (k, v.0)).collect())
-}
-
 /// A map whose values are string maps (`apple_search_ads_attribution`).
 pub fn nested_string_map<'de, D: Deserializer<'de>>(
     d: D,
@@ -441,6 +397,13 @@ pub fn opt_enum<'de, D: Deserializer<'de>, T: FromStr>(d: D) -> Result<Option<T>
     d.deserialize_any(EnumVisitor(PhantomData))
 }
 
+/// An enum carried in a Java `String` field (`source_channel`): any scalar is read as its text,
+/// as for other string fields, and the text is then the enum's value (known or `Other`); `null`
+/// is `None`.
+pub fn opt_enum_text<'de, D: Deserializer<'de>, T: FromStr>(d: D) -> Result<Option<T>, D::Error> {
+    Ok(string(d)?.and_then(|s| T::from_str(&s).ok()))
+}
+
 // ---- output inclusion rules (spec §2.1) ----
 
 /// `if true`: the flag is written only when set.
@@ -458,11 +421,6 @@ pub fn map_is_blank(m: &BTreeMap<String, String>) -> bool {
     m.values().all(String::is_empty)
 }
 
-/// `non-empty` for list-valued maps.
-pub fn list_map_is_blank(m: &BTreeMap<String, Vec<String>>) -> bool {
-    m.values().all(Vec::is_empty)
-}
-
 /// `non-empty` for nested string maps.
 pub fn nested_map_is_blank(m: &BTreeMap<String, BTreeMap<String, String>>) -> bool {
     m.values().all(map_is_blank)
@@ -471,18 +429,6 @@ pub fn nested_map_is_blank(m: &BTreeMap<String, BTreeMap<String, String>>) -> bo
 /// Writes a string map without its empty entries (Java's content inclusion).
 pub fn write_string_map<S: Serializer>(
     m: &BTreeMap<String, String>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    let mut out = s.serialize_map(None)?;
-    for (k, v) in m.iter().filter(|(_, v)| !v.is_empty()) {
-        out.serialize_entry(k, v)?;
-    }
-    out.end()
-}
-
-/// Writes a list-valued map without its empty entries.
-pub fn write_list_map<S: Serializer>(
-    m: &BTreeMap<String, Vec<String>>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     let mut out = s.serialize_map(None)?;
@@ -508,9 +454,4 @@ pub fn write_nested_map<S: Serializer>(
         out.serialize_entry(k, &Inner(v))?;
     }
     out.end()
-}
-
-/// `non-empty` for optional lists.
-pub fn opt_vec_is_empty<T>(v: &Option<Vec<T>>) -> bool {
-    v.as_ref().is_none_or(Vec::is_empty)
 }

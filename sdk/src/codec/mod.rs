@@ -6,10 +6,12 @@
 //! are the entry points.
 
 pub(crate) mod error;
+pub(crate) mod isolate;
 pub(crate) mod lenient;
 pub(crate) mod tagged;
 
 pub use error::{DecodeError, DecodeErrorKind};
+pub use isolate::InvalidElement;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -20,19 +22,56 @@ use serde::de::DeserializeOwned;
 pub struct EncodeError(#[from] serde_json::Error);
 
 /// Decodes one JSON document, with nothing after it, into `T`.
+///
+/// Three passes at most, and the valid document takes only the first:
+/// 1. strict and fast, without path tracking;
+/// 2. when that fails for any reason but broken JSON: isolating (see [`isolate`]), so that list
+///    elements that do not decode are kept as invalid elements instead of failing the document;
+/// 3. when that fails too (the damage is not inside a list element): with path tracking, in
+///    isolating mode, to report the document's own error and where it is.
 pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError> {
-    // Tracking the JSON path costs an allocation per key, so the common case decodes without it
-    // and only a failing document is decoded again, with tracking, to say where it fails.
-    let mut de = serde_json::Deserializer::from_slice(json);
-    match T::deserialize(&mut de).and_then(|value| de.end().map(|()| value)) {
-        Ok(value) => Ok(value),
-        Err(_) => Err(decode_with_path::<T>(json).err().unwrap_or_else(|| {
-            DecodeError::new(
-                DecodeErrorKind::InvalidValue,
-                "$",
-                "the message does not decode",
-            )
-        })),
+    // The document is checked to be UTF-8 once, as a whole: reading from a `str`, serde_json
+    // then does not validate every string again. A document that is not UTF-8 throughout (which
+    // serde_json tolerates inside values it skips) is read from the bytes as before.
+    let strict = match std::str::from_utf8(json) {
+        Ok(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            T::deserialize(&mut de).and_then(|value| de.end().map(|()| value))
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(json);
+            T::deserialize(&mut de).and_then(|value| de.end().map(|()| value))
+        }
+    };
+    let strict = match strict {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
+    let _isolating = isolate::Isolating::enter();
+    if !is_broken_json(&strict) {
+        let mut de = serde_json::Deserializer::from_slice(json);
+        let value = T::deserialize(isolate::Recording::new(&mut de));
+        if let Ok(value) = value.and_then(|value| de.end().map(|()| value)) {
+            return Ok(value);
+        }
+    }
+    Err(decode_with_path::<T>(json).err().unwrap_or_else(|| {
+        DecodeError::new(
+            DecodeErrorKind::InvalidValue,
+            "$",
+            "the message does not decode",
+        )
+    }))
+}
+
+/// Whether a strict failure is broken JSON (a syntax error other than too much nesting, or a
+/// cut), which no isolation can help.
+fn is_broken_json(e: &serde_json::Error) -> bool {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Eof | Category::Io => true,
+        Category::Syntax => !e.to_string().contains("recursion limit"),
+        Category::Data => false,
     }
 }
 

@@ -14,6 +14,7 @@ use serde::ser::{self, Serialize, SerializeMap, SerializeStruct, Serializer};
 use serde_json::value::RawValue;
 
 use super::error::{DecodeErrorKind, de_error, marked};
+use super::lenient::Scalar;
 
 /// Fields common to every variant of a family, picked out of the variant's object.
 pub(crate) trait Header: Default + Serialize {
@@ -103,16 +104,27 @@ impl Serialize for Unrecognized {
 // Decoding
 
 /// A map key, borrowed from the input when it has no escapes.
-enum Key<'de> {
+pub(crate) enum Key<'de> {
     Borrowed(&'de str),
     Owned(String),
 }
 
-impl Key<'_> {
-    fn as_str(&self) -> &str {
+impl<'de> Key<'de> {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             Key::Borrowed(s) => s,
             Key::Owned(s) => s,
+        }
+    }
+
+    /// Hands the key on to the seed that decodes it, still borrowed when it was.
+    pub(crate) fn feed<K: DeserializeSeed<'de>, E: de::Error>(
+        self,
+        seed: K,
+    ) -> Result<K::Value, E> {
+        match self {
+            Key::Borrowed(k) => seed.deserialize(de::value::BorrowedStrDeserializer::new(k)),
+            Key::Owned(k) => seed.deserialize(de::value::StringDeserializer::new(k)),
         }
     }
 }
@@ -139,9 +151,10 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
     }
 }
 
-/// Reads a `type` value: a string, or a missing-type error for `null`.
-fn read_tag<'de, A: MapAccess<'de>>(map: &mut A, family: &str) -> Result<String, A::Error> {
-    let tag: Option<String> = map.next_value_seed(TagSeed)?;
+/// Reads a `type` value: a string (borrowed from the input when it has no escapes), or a
+/// missing-type error for `null`.
+fn read_tag<'de, A: MapAccess<'de>>(map: &mut A, family: &str) -> Result<Scalar<'de>, A::Error> {
+    let tag: Option<Scalar<'de>> = map.next_value_seed(TagSeed)?;
     tag.ok_or_else(|| {
         de_error(
             DecodeErrorKind::MissingType,
@@ -153,9 +166,24 @@ fn read_tag<'de, A: MapAccess<'de>>(map: &mut A, family: &str) -> Result<String,
 struct TagSeed;
 
 impl<'de> DeserializeSeed<'de> for TagSeed {
-    type Value = Option<String>;
+    type Value = Option<Scalar<'de>>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        super::lenient::string(d)
+        super::lenient::scalar(d)
+    }
+}
+
+/// Appends `text` as a JSON string, escaped exactly as serde_json escapes it.
+fn push_quoted<E: de::Error>(out: &mut String, text: &str, borrowed: bool) -> Result<(), E> {
+    // Text borrowed from a JSON string had no escapes, so it holds no quote, backslash or control
+    // character: serde_json would write it back unchanged between quotes.
+    if borrowed && !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+        Ok(())
+    } else {
+        out.push_str(&serde_json::to_string(text).map_err(de::Error::custom)?);
+        Ok(())
     }
 }
 
@@ -184,11 +212,7 @@ impl<'de, A: MapAccess<'de>, H: Header> MapAccess<'de> for Intercept<'_, A, H> {
                 self.inner.next_value::<IgnoredAny>()?;
                 continue;
             }
-            return match key {
-                Key::Borrowed(k) => seed.deserialize(de::value::BorrowedStrDeserializer::new(k)),
-                Key::Owned(k) => seed.deserialize(de::value::StringDeserializer::new(k)),
-            }
-            .map(Some);
+            return key.feed(seed).map(Some);
         }
     }
 
@@ -208,21 +232,21 @@ pub(crate) fn decode_map<'de, T: Tagged, A: MapAccess<'de>>(mut map: A) -> Resul
     };
     if first.as_str() == "type" {
         let tag = read_tag(&mut map, T::FAMILY)?;
-        return finish::<T, A>(tag, map);
+        return finish::<T, A>(&tag, map);
     }
     // Slow path: `type` is not first. Buffer the object as raw JSON and decode it again with
     // `type` moved to the front.
-    let mut entries: Vec<(String, Box<RawValue>)> = Vec::new();
-    let mut tag: Option<Box<RawValue>> = None;
+    let mut entries: Vec<(Key<'de>, &'de RawValue)> = Vec::new();
+    let mut tag: Option<&'de RawValue> = None;
     let mut key = Some(first);
     while let Some(k) = key {
-        let value: Box<RawValue> = map.next_value()?;
+        let value: &'de RawValue = map.next_value()?;
         if k.as_str() == "type" {
             if tag.is_none() {
                 tag = Some(value);
             }
         } else {
-            entries.push((k.as_str().to_owned(), value));
+            entries.push((k, value));
         }
         key = map.next_key::<Key<'de>>()?;
     }
@@ -235,7 +259,7 @@ pub(crate) fn decode_map<'de, T: Tagged, A: MapAccess<'de>>(mut map: A) -> Resul
     let mut text = String::with_capacity(
         entries
             .iter()
-            .map(|(k, v)| k.len() + v.get().len() + 4)
+            .map(|(k, v)| k.as_str().len() + v.get().len() + 4)
             .sum::<usize>()
             + 32,
     );
@@ -243,13 +267,18 @@ pub(crate) fn decode_map<'de, T: Tagged, A: MapAccess<'de>>(mut map: A) -> Resul
     text.push_str(tag.get());
     for (k, v) in &entries {
         text.push(',');
-        text.push_str(&serde_json::to_string(k).map_err(de::Error::custom)?);
+        push_quoted::<A::Error>(&mut text, k.as_str(), matches!(k, Key::Borrowed(_)))?;
         text.push(':');
         text.push_str(v.get());
     }
     text.push('}');
     let mut d = serde_json::Deserializer::from_str(&text);
-    let value = serde_path_to_error::deserialize(&mut d).map_err(|e| {
+    let value = if super::isolate::active() {
+        serde_path_to_error::deserialize(super::isolate::Recording::new(&mut d))
+    } else {
+        serde_path_to_error::deserialize(&mut d)
+    };
+    let value = value.map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let (kind, sub, reason) = super::error::classify(&inner);
@@ -266,11 +295,15 @@ fn missing_type<T: Tagged, E: de::Error>() -> E {
     )
 }
 
-fn finish<'de, T: Tagged, A: MapAccess<'de>>(tag: String, map: A) -> Result<T, A::Error> {
-    if T::Body::is_known(&tag) {
+fn finish<'de, T: Tagged, A: MapAccess<'de>>(tag: &Scalar<'de>, map: A) -> Result<T, A::Error> {
+    let (tag, tag_borrowed) = match tag {
+        Scalar::Borrowed(s) => (*s, true),
+        Scalar::Owned(s) => (s.as_str(), false),
+    };
+    if T::Body::is_known(tag) {
         let mut header = T::Header::default();
         let body = T::Body::decode(
-            &tag,
+            tag,
             de::value::MapAccessDeserializer::new(Intercept {
                 inner: map,
                 header: &mut header,
@@ -281,21 +314,21 @@ fn finish<'de, T: Tagged, A: MapAccess<'de>>(tag: String, map: A) -> Result<T, A
     // Keep the unknown object whole: `type` first, then the rest verbatim.
     let mut map = map;
     let mut text = String::from("{\"type\":");
-    text.push_str(&serde_json::to_string(&tag).map_err(de::Error::custom)?);
+    push_quoted::<A::Error>(&mut text, tag, tag_borrowed)?;
     while let Some(k) = map.next_key::<Key<'de>>()? {
-        let value: Box<RawValue> = map.next_value()?;
+        let value: &RawValue = map.next_value()?;
         if k.as_str() == "type" {
             continue;
         }
         text.push(',');
-        text.push_str(&serde_json::to_string(k.as_str()).map_err(de::Error::custom)?);
+        push_quoted::<A::Error>(&mut text, k.as_str(), matches!(k, Key::Borrowed(_)))?;
         text.push(':');
         text.push_str(value.get());
     }
     text.push('}');
     let raw = RawValue::from_string(text).map_err(de::Error::custom)?;
     T::unrecognized(Unrecognized {
-        type_name: tag,
+        type_name: tag.to_owned(),
         raw,
     })
     .map_err(|(kind, reason)| de::Error::custom(marked(kind, "", reason)))
@@ -483,9 +516,13 @@ pub(crate) fn header_from_raw<H: Header>(
         }
     }
     let mut d = serde_json::Deserializer::from_str(raw.raw_json());
-    d.deserialize_map(V::<H>(std::marker::PhantomData))
-        .map_err(|e| {
-            let (kind, _, reason) = super::error::classify(&e);
-            (kind, reason)
-        })
+    let header = if super::isolate::active() {
+        super::isolate::Recording::new(&mut d).deserialize_map(V::<H>(std::marker::PhantomData))
+    } else {
+        d.deserialize_map(V::<H>(std::marker::PhantomData))
+    };
+    header.map_err(|e| {
+        let (kind, _, reason) = super::error::classify(&e);
+        (kind, reason)
+    })
 }

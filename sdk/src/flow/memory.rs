@@ -51,7 +51,9 @@ impl BackoffMemory {
     }
 
     fn map(&self) -> MutexGuard<'_, HashMap<String, Instant>> {
-        self.until.lock().unwrap_or_else(|e| e.into_inner())
+        self.until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Remembers that `key` must not be called for `wait` from now (at most 15 minutes). An

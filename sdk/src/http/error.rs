@@ -1,10 +1,12 @@
 //! The partner API client's errors, and how they become a [`PartnerError`].
 
+use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::StatusCode;
+use http::StatusCode;
 
 use crate::error::PartnerError;
 
@@ -61,6 +63,11 @@ pub enum ApiErrorKind {
 /// [`InvalidRequest`](PartnerError::InvalidRequest), and authorization failures what the
 /// [`AuthFailure`] policy says.
 ///
+/// A failure that has an underlying cause (the transport's error for a connection failure or a
+/// timeout, the JSON error for an answer that does not decode) keeps it as its
+/// [`source`](StdError::source), without the request's URL. The message already tells the
+/// causes, so that a log line or a [`PartnerError`] is complete on its own.
+///
 /// ```
 /// use mparticle_firehose::http::{ApiError, ApiErrorKind};
 /// use mparticle_firehose::PartnerError;
@@ -81,7 +88,11 @@ pub struct ApiError {
     attempts: u32,
     body: Option<Bytes>,
     auth_failure: AuthFailure,
+    source: Option<Cause>,
 }
+
+/// The underlying error of a failure, shared by the clones of the [`ApiError`].
+type Cause = Arc<dyn StdError + Send + Sync + 'static>;
 
 impl ApiError {
     pub(crate) fn new(kind: ApiErrorKind, message: impl Into<String>) -> Self {
@@ -93,7 +104,15 @@ impl ApiError {
             attempts: 0,
             body: None,
             auth_failure: AuthFailure::default(),
+            source: None,
         }
+    }
+
+    /// Keeps `cause` as the [`source`](StdError::source). It must not carry the URL (strip a
+    /// transport error's with `reqwest::Error::without_url`) nor any credential.
+    pub(crate) fn with_source(mut self, cause: impl StdError + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(cause));
+        self
     }
 
     pub(crate) fn with_answer(mut self, status: StatusCode, body: Bytes) -> Self {
@@ -193,7 +212,13 @@ impl fmt::Display for ApiError {
     }
 }
 
-impl std::error::Error for ApiError {}
+impl StdError for ApiError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|cause| cause as &(dyn StdError + 'static))
+    }
+}
 
 impl From<ApiError> for PartnerError {
     fn from(e: ApiError) -> Self {
@@ -202,7 +227,7 @@ impl From<ApiError> for PartnerError {
 }
 
 /// A [`PartnerApi`](super::PartnerApi) that cannot be built.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
     /// The base URL is not an absolute `http` or `https` URL.
@@ -219,7 +244,8 @@ pub enum BuildError {
         /// The header name.
         name: String,
     },
-    /// The HTTP client cannot be built.
+    /// The HTTP client cannot be built (the TLS backend failed to start, ...). The HTTP
+    /// library's error is the [`source`](StdError::source).
     #[error("the HTTP client cannot be built: {0}")]
-    Client(String),
+    Client(#[source] Arc<dyn StdError + Send + Sync + 'static>),
 }

@@ -1,5 +1,6 @@
 //! Running a [`Partner`] on AWS Lambda, over `lambda_runtime`.
 
+mod options;
 mod payload;
 mod queue;
 mod shape;
@@ -8,10 +9,12 @@ use lambda_runtime::{LambdaEvent, Runtime, service_fn};
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
+pub use options::Options;
 use payload::PayloadLayer;
 pub use shape::Shape;
 
 use crate::dispatch::Dispatcher;
+use crate::endpoint::Endpoint;
 use crate::error::{ErrorType, FunctionError};
 use crate::partner::{Invocation, Partner};
 
@@ -46,6 +49,11 @@ pub type Error = lambda_runtime::Error;
 /// }
 /// ```
 pub async fn run<P: Partner>(partner: P) -> Result<(), Error> {
+    run_with(partner, Options::new()).await
+}
+
+/// [`run`], with start-up [`Options`] (such as the HTTP token read from a secret store).
+pub async fn run_with<P: Partner>(partner: P, options: Options) -> Result<(), Error> {
     init_tracing();
     let dispatcher = match Dispatcher::new(partner) {
         Ok(dispatcher) => dispatcher,
@@ -55,7 +63,7 @@ pub async fn run<P: Partner>(partner: P) -> Result<(), Error> {
             return Err(e.into());
         }
     };
-    serve(dispatcher).await
+    serve_with(dispatcher, options).await
 }
 
 /// Posts an initialization error to the Runtime API (`/runtime/init/error`), so that Lambda
@@ -91,6 +99,15 @@ async fn report_init_error(error_type: ErrorType, message: &str) {
 
 /// Serves invocations with an already built dispatcher (see [`run`]).
 pub async fn serve<P: Partner>(dispatcher: Dispatcher<P>) -> Result<(), Error> {
+    serve_with(dispatcher, Options::new()).await
+}
+
+/// [`serve`], with start-up [`Options`]. A Firehose message is served by the dispatcher, an
+/// HTTP event (function URL, API Gateway, ALB) by an [`Endpoint`] over the same dispatcher.
+pub async fn serve_with<P: Partner>(
+    dispatcher: Dispatcher<P>,
+    options: Options,
+) -> Result<(), Error> {
     for var in [
         "AWS_LAMBDA_RUNTIME_API",
         "AWS_LAMBDA_FUNCTION_NAME",
@@ -104,22 +121,20 @@ pub async fn serve<P: Partner>(dispatcher: Dispatcher<P>) -> Result<(), Error> {
             .into());
         }
     }
+    let endpoint = Endpoint::new(dispatcher.clone(), options.resolve_http_token());
     // Direct or queue mode for Firehose messages, the consumer for SQS events (`queue` feature).
     let modes = std::sync::Arc::new(queue::Modes::from_env(&dispatcher).await?);
     let handler = service_fn(move |event: LambdaEvent<IgnoredAny>| {
         let modes = std::sync::Arc::clone(&modes);
+        let endpoint = endpoint.clone();
         async move {
-            let payload = payload::current();
+            // Owned, so that the dispatcher frees the bytes once they are decoded.
+            let payload = payload::take();
             let invocation = Invocation::from_lambda(&event.context);
             let bytes = match Shape::of(&payload) {
-                Shape::Firehose => modes.firehose(&payload, invocation).await?,
+                Shape::Firehose => modes.firehose(payload, invocation).await?,
+                Shape::Http => endpoint.handle_event(&payload, invocation).await?,
                 Shape::Sqs => modes.sqs(&payload, invocation).await?,
-                shape => {
-                    return Err(FunctionError::new(
-                        ErrorType::InvalidMessage,
-                        format!("this function does not serve {shape} payloads"),
-                    ));
-                }
             };
             raw_json(bytes)
         }

@@ -1,6 +1,7 @@
 //! The payload layer: the invocation's bytes, exactly as Lambda delivered them, for the SDK to
 //! decode once with its own typed errors.
 
+use std::cell::RefCell;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -8,13 +9,18 @@ use lambda_runtime::LambdaInvocation;
 use tokio::task::futures::TaskLocalFuture;
 
 tokio::task_local! {
-    /// The invocation's payload, exactly as Lambda delivered it.
-    static PAYLOAD: Bytes;
+    /// The invocation's payload, exactly as Lambda delivered it, until the handler takes it.
+    static PAYLOAD: RefCell<Option<Bytes>>;
 }
 
-/// The payload of the invocation being served (empty outside [`PayloadLayer`]).
-pub(super) fn current() -> Bytes {
-    PAYLOAD.try_with(Bytes::clone).unwrap_or_default()
+/// Takes the payload of the invocation being served (empty outside [`PayloadLayer`], and for a
+/// second take): the handler owns it and can free a large batch as soon as it is decoded.
+pub(super) fn take() -> Bytes {
+    PAYLOAD
+        .try_with(|slot| slot.borrow_mut().take())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// Moves each invocation's raw payload into a task-local and hands the runtime a trivial
@@ -40,7 +46,7 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = TaskLocalFuture<Bytes, S::Future>;
+    type Future = TaskLocalFuture<RefCell<Option<Bytes>>, S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -48,6 +54,6 @@ where
 
     fn call(&mut self, mut invocation: LambdaInvocation) -> Self::Future {
         let payload = std::mem::replace(&mut invocation.body, Bytes::from_static(b"null"));
-        PAYLOAD.scope(payload, self.inner.call(invocation))
+        PAYLOAD.scope(RefCell::new(Some(payload)), self.inner.call(invocation))
     }
 }

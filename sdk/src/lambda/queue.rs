@@ -1,6 +1,8 @@
 //! How the adapter serves Firehose messages and SQS events: directly, or in queue mode (cargo
 //! feature `queue`, see [`crate::queue`]).
 
+use bytes::Bytes;
+
 use crate::dispatch::Dispatcher;
 use crate::error::FunctionError;
 use crate::partner::{Invocation, Partner};
@@ -31,10 +33,10 @@ mod without_queue {
 
         pub(crate) async fn firehose(
             &self,
-            payload: &[u8],
+            payload: Bytes,
             invocation: Invocation,
         ) -> Result<Vec<u8>, FunctionError> {
-            self.dispatcher.handle(payload, invocation).await
+            self.dispatcher.handle_payload(payload, invocation).await
         }
 
         pub(crate) async fn sqs(
@@ -136,12 +138,12 @@ mod with_queue {
 
         pub(crate) async fn firehose(
             &self,
-            payload: &[u8],
+            payload: Bytes,
             invocation: Invocation,
         ) -> Result<Vec<u8>, FunctionError> {
             match &self.producer {
-                Some(producer) => producer.handle(payload, invocation).await,
-                None => self.dispatcher.handle(payload, invocation).await,
+                Some(producer) => producer.handle(&payload, invocation).await,
+                None => self.dispatcher.handle_payload(payload, invocation).await,
             }
         }
 

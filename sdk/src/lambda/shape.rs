@@ -66,7 +66,12 @@ impl<'de> Visitor<'de> for Keys<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<KeyName>()? {
             let shape = match key {
-                KeyName::Type => Shape::Firehose,
+                // A null `type` decides nothing: `cargo lambda watch` sends function URL events
+                // that begin with `"type":null`.
+                KeyName::Type => match map.next_value::<Option<IgnoredAny>>()? {
+                    None => continue,
+                    Some(_) => Shape::Firehose,
+                },
                 KeyName::Records => Shape::Sqs,
                 KeyName::Http => Shape::Http,
                 KeyName::Other => {
@@ -124,6 +129,10 @@ mod tests {
         assert_eq!(Shape::of(alb), Shape::Http);
         assert_eq!(Shape::of(rest), Shape::Http);
         assert_eq!(Shape::of(late_type), Shape::Firehose);
+        // `cargo lambda watch`'s function URL events serialize unused fields as null.
+        let emulator = br#"{"type":null,"methodArn":null,"httpMethod":"GET","resource":null,"version":"2.0","requestContext":{"http":{"method":"POST"}}}"#;
+        assert_eq!(Shape::of(emulator), Shape::Http);
+        assert_eq!(Shape::of(br#"{"type":null,"events":[]}"#), Shape::Firehose);
         for not_an_object in [&b"[1,2]"[..], b"null", b"", b"\"Records\"", b"{\"Records\""] {
             let expected = if not_an_object.starts_with(b"{") {
                 Shape::Sqs

@@ -18,11 +18,14 @@
 //! assert!(registration.validate().is_ok());
 //! ```
 
+use super::consent::SystemNotificationType;
 use super::enums::*;
+use super::event::EventType;
 use super::identity::{
     DeviceIdentityPermission, PartnerIdentityPermission, UserIdentityPermission,
 };
 use super::registration::*;
+use super::runtime::RuntimeEnvironmentType;
 
 impl ModuleRegistrationResponse {
     /// A registration with a name and a version; `sdk_version` is this SDK's protocol version.
@@ -35,50 +38,21 @@ impl ModuleRegistrationResponse {
         }
     }
 
-    /// Sets the description (under 230 characters; inline HTML links allowed).
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
+    builder_methods! {
+        /// Sets the description (under 230 characters; inline HTML links allowed).
+        with_description(description: impl Into<String>) => description = Some(description.into());
+        /// Sets the permissions.
+        with_permissions(permissions: Permissions) => permissions = Some(permissions);
+        /// Registers for event batches.
+        with_event_processing(registration: EventProcessingRegistration)
+            => event_processing_registration = Some(registration);
+        /// Registers for audiences.
+        with_audience_processing(registration: AudienceProcessingRegistration)
+            => audience_processing_registration = Some(registration);
+        /// Registers for data-subject requests.
+        with_dsr_processing(registration: DsrProcessingRegistration)
+            => dsr_processing_registration = Some(registration);
     }
-
-    /// Sets the permissions.
-    pub fn with_permissions(mut self, permissions: Permissions) -> Self {
-        self.permissions = Some(permissions);
-        self
-    }
-
-    /// Registers for event batches.
-    pub fn with_event_processing(mut self, registration: EventProcessingRegistration) -> Self {
-        self.event_processing_registration = Some(registration);
-        self
-    }
-
-    /// Registers for audiences.
-    pub fn with_audience_processing(
-        mut self,
-        registration: AudienceProcessingRegistration,
-    ) -> Self {
-        self.audience_processing_registration = Some(registration);
-        self
-    }
-
-    /// Registers for data-subject requests.
-    pub fn with_dsr_processing(mut self, registration: DsrProcessingRegistration) -> Self {
-        self.dsr_processing_registration = Some(registration);
-        self
-    }
-}
-
-macro_rules! allow_flags {
-    ($($(#[$doc:meta])* $method:ident => $field:ident,)*) => {
-        $(
-            $(#[$doc])*
-            pub fn $method(mut self) -> Self {
-                self.$field = true;
-                self
-            }
-        )*
-    };
 }
 
 impl Permissions {
@@ -87,47 +61,37 @@ impl Permissions {
         Self::default()
     }
 
-    /// Adds a user identity permission.
-    pub fn with_user_identity(mut self, permission: UserIdentityPermission) -> Self {
-        self.user_identities.push(permission);
-        self
-    }
-
-    /// Adds a device identity permission.
-    pub fn with_device_identity(mut self, permission: DeviceIdentityPermission) -> Self {
-        self.device_identities.push(permission);
-        self
-    }
-
-    /// Sets the partner identity permission (mParticle allows only one).
-    pub fn with_partner_identity(mut self, permission: PartnerIdentityPermission) -> Self {
-        self.partner_identities = vec![permission];
-        self
-    }
-
-    allow_flags! {
+    builder_methods! {
+        /// Adds a user identity permission.
+        with_user_identity(permission: UserIdentityPermission) => user_identities.push(permission);
+        /// Adds a device identity permission.
+        with_device_identity(permission: DeviceIdentityPermission)
+            => device_identities.push(permission);
+        /// Sets the partner identity permission (mParticle allows only one).
+        with_partner_identity(permission: PartnerIdentityPermission)
+            => partner_identities = vec![permission].into();
         /// Receive event locations.
-        allow_location => allow_access_location,
+        allow_location() => allow_access_location = true;
         /// Receive the client IP address.
-        allow_ip_address => allow_access_ip_address,
+        allow_ip_address() => allow_access_ip_address = true;
         /// Receive the device application stamp.
-        allow_device_application_stamp => allow_access_device_application_stamp,
+        allow_device_application_stamp() => allow_access_device_application_stamp = true;
         /// Receive device information.
-        allow_device_info => allow_device_info,
+        allow_device_info() => allow_device_info = true;
         /// Receive user attributes and `user_attribute_change` events.
-        allow_user_attributes => allow_user_attributes,
+        allow_user_attributes() => allow_user_attributes = true;
         /// Receive the consent state.
-        allow_consent_state => allow_consent_state,
+        allow_consent_state() => allow_consent_state = true;
         /// Receive user attributes with audience membership changes.
-        allow_audience_user_attributes => allow_audience_user_attributes,
+        allow_audience_user_attributes() => allow_audience_user_attributes = true;
         /// Receive the HTTP user agent.
-        allow_http_user_agent => allow_access_http_user_agent,
+        allow_http_user_agent() => allow_access_http_user_agent = true;
         /// Receive the mParticle id.
-        allow_mpid => allow_access_mpid,
+        allow_mpid() => allow_access_mpid = true;
         /// Receive platform fields.
-        allow_platform_fields => allow_platform_fields,
+        allow_platform_fields() => allow_platform_fields = true;
         /// Receive batches without events.
-        allow_eventless_batches => allow_eventless_batches,
+        allow_eventless_batches() => allow_eventless_batches = true;
     }
 }
 
@@ -137,58 +101,28 @@ impl EventProcessingRegistration {
         Self::default()
     }
 
-    /// Adds an account-level setting.
-    pub fn with_account_setting(mut self, setting: Setting) -> Self {
-        self.account_settings.push(setting);
-        self
-    }
-
-    /// Adds a connection-level setting.
-    pub fn with_connection_setting(mut self, setting: Setting) -> Self {
-        self.event_connection_settings.push(setting);
-        self
-    }
-
-    /// Sets the event types to receive.
-    pub fn with_event_types(mut self, types: impl IntoIterator<Item = EventType>) -> Self {
-        self.supported_event_types = types.into_iter().collect();
-        self
-    }
-
-    /// Sets the platforms to receive data from.
-    pub fn with_runtime_environments(
-        mut self,
-        types: impl IntoIterator<Item = RuntimeEnvironmentType>,
-    ) -> Self {
-        self.supported_runtime_environments = types.into_iter().collect();
-        self
-    }
-
-    /// Sets the system notifications to receive.
-    pub fn with_system_notifications(
-        mut self,
-        types: impl IntoIterator<Item = SystemNotificationType>,
-    ) -> Self {
-        self.supported_system_notification_types = types.into_iter().collect();
-        self
-    }
-
-    /// Sets the oldest event age accepted, in hours (`-1` for all data).
-    pub fn with_max_data_age_hours(mut self, hours: i32) -> Self {
-        self.max_data_age_hours = hours;
-        self
-    }
-
-    /// Sets the push messaging provider id (required with `push_message_receipt`).
-    pub fn with_push_messaging_provider_id(mut self, id: impl Into<String>) -> Self {
-        self.push_messaging_provider_id = Some(id.into());
-        self
-    }
-
-    /// Sets the authentication configuration.
-    pub fn with_authentication(mut self, authentication: impl Into<Authentication>) -> Self {
-        self.authentication = Some(authentication.into());
-        self
+    builder_methods! {
+        /// Adds an account-level setting.
+        with_account_setting(setting: Setting) => account_settings.push(setting);
+        /// Adds a connection-level setting.
+        with_connection_setting(setting: Setting) => event_connection_settings.push(setting);
+        /// Sets the event types to receive.
+        with_event_types(types: impl IntoIterator<Item = EventType>)
+            => supported_event_types = types.into_iter().collect();
+        /// Sets the platforms to receive data from.
+        with_runtime_environments(types: impl IntoIterator<Item = RuntimeEnvironmentType>)
+            => supported_runtime_environments = types.into_iter().collect();
+        /// Sets the system notifications to receive.
+        with_system_notifications(types: impl IntoIterator<Item = SystemNotificationType>)
+            => supported_system_notification_types = types.into_iter().collect();
+        /// Sets the oldest event age accepted, in hours (`-1` for all data).
+        with_max_data_age_hours(hours: i32) => max_data_age_hours = hours;
+        /// Sets the push messaging provider id (required with `push_message_receipt`).
+        with_push_messaging_provider_id(id: impl Into<String>)
+            => push_messaging_provider_id = Some(id.into());
+        /// Sets the authentication configuration.
+        with_authentication(authentication: impl Into<Authentication>)
+            => authentication = Some(authentication.into());
     }
 }
 
@@ -198,16 +132,14 @@ impl AudienceProcessingRegistration {
         Self::default()
     }
 
-    /// Adds an account-level setting.
-    pub fn with_account_setting(mut self, setting: Setting) -> Self {
-        self.account_settings.push(setting);
-        self
-    }
-
-    /// Adds a per-connection (subscription) setting.
-    pub fn with_subscription_setting(mut self, setting: Setting) -> Self {
-        self.audience_subscription_settings.push(setting);
-        self
+    builder_methods! {
+        /// Adds an account-level setting.
+        with_account_setting(setting: Setting) => account_settings.push(setting);
+        /// Adds a per-connection (subscription) setting.
+        with_subscription_setting(setting: Setting) => audience_subscription_settings.push(setting);
+        /// Sets the authentication configuration.
+        with_authentication(authentication: impl Into<Authentication>)
+            => authentication = Some(authentication.into());
     }
 
     /// Sets how mParticle batches membership messages.
@@ -218,28 +150,21 @@ impl AudienceProcessingRegistration {
         });
         self
     }
-
-    /// Sets the authentication configuration.
-    pub fn with_authentication(mut self, authentication: impl Into<Authentication>) -> Self {
-        self.authentication = Some(authentication.into());
-        self
-    }
 }
 
 impl DsrProcessingRegistration {
     /// A DSR registration for erasure requests, with status callbacks to `domain`.
     pub fn erasure(domain: impl Into<String>) -> Self {
         Self {
-            account_settings: Vec::new(),
-            supported_dsr_types: vec![DsrType::Erasure],
+            account_settings: Vec::new().into(),
+            supported_dsr_types: vec![DsrType::Erasure].into(),
             domain: Some(domain.into()),
         }
     }
 
-    /// Adds an account-level setting.
-    pub fn with_account_setting(mut self, setting: Setting) -> Self {
-        self.account_settings.push(setting);
-        self
+    builder_methods! {
+        /// Adds an account-level setting.
+        with_account_setting(setting: Setting) => account_settings.push(setting);
     }
 }
 
@@ -275,16 +200,12 @@ impl Setting {
         Self::with_kind(id, name, BooleanSetting::default().into())
     }
 
-    /// Sets the tooltip.
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.header.description = Some(description.into());
-        self
-    }
-
-    /// Hides the setting from customers (the integration sets its value).
-    pub fn hidden(mut self) -> Self {
-        self.header.visible = false;
-        self
+    builder_methods! {
+        /// Sets the tooltip.
+        with_description(description: impl Into<String>)
+            => header.description = Some(description.into());
+        /// Hides the setting from customers (the integration sets its value).
+        hidden() => header.visible = false;
     }
 
     /// Makes the setting required. Boolean settings have no required flag on the wire, so this

@@ -2,46 +2,20 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-use crate::codec::DecodeErrorKind;
-use crate::codec::lenient as l;
-use crate::codec::tagged::{NoHeader, Tagged, Unrecognized};
-
-/// One consent decision (Java `GDPRConsent` and `CCPAConsent`, which have the same fields).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Consent {
-    /// Whether the user consented (for CCPA `data_sale_opt_out`: whether they opted out).
-    #[serde(default, deserialize_with = "l::bool")]
-    pub consented: bool,
-    /// The consent document.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub document: Option<String>,
-    /// When consent was given, in epoch milliseconds.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub timestamp_unixtime_ms: Option<i64>,
-    /// Where consent was collected (free text).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub location: Option<String>,
-    /// The hardware id of the device that collected it.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub hardware_id: Option<String>,
+wire_struct! {
+    /// One consent decision (Java `GDPRConsent` and `CCPAConsent`, which have the same fields).
+    pub struct Consent {
+        /// Whether the user consented (for CCPA `data_sale_opt_out`: whether they opted out).
+        pub consented: bool,
+        /// The consent document.
+        pub document: Option<String>,
+        /// When consent was given, in epoch milliseconds.
+        pub timestamp_unixtime_ms: Option<i64>,
+        /// Where consent was collected (free text).
+        pub location: Option<String>,
+        /// The hardware id of the device that collected it.
+        pub hardware_id: Option<String>,
+    }
 }
 
 /// A GDPR consent decision.
@@ -52,23 +26,14 @@ pub type CcpaConsent = Consent;
 /// The purpose CCPA consent is recorded under.
 pub const DEFAULT_CCPA_PURPOSE: &str = "data_sale_opt_out";
 
-/// The user's consent state, by purpose (needs `allow_consent_state`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ConsentState {
-    /// GDPR consent by customer-defined purpose.
-    #[serde(
-        default,
-        deserialize_with = "l::map",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
-    pub gdpr_consent_state: BTreeMap<String, GdprConsent>,
-    /// CCPA consent by purpose (in practice one key, `data_sale_opt_out`) (2.5.0).
-    #[serde(
-        default,
-        deserialize_with = "l::map",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
-    pub ccpa_consent_state: BTreeMap<String, CcpaConsent>,
+wire_struct! {
+    /// The user's consent state, by purpose (needs `allow_consent_state`).
+    pub struct ConsentState {
+        /// GDPR consent by customer-defined purpose.
+        pub gdpr_consent_state: BTreeMap<String, GdprConsent>,
+        /// CCPA consent by purpose (in practice one key, `data_sale_opt_out`) (2.5.0).
+        pub ccpa_consent_state: BTreeMap<String, CcpaConsent>,
+    }
 }
 
 impl ConsentState {
@@ -87,92 +52,41 @@ impl ConsentState {
     }
 }
 
-/// `gdpr_consent_state` notification: GDPR consent for one purpose changed.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GdprConsentStateNotification {
-    /// The consent purpose.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub purpose: Option<String>,
-    /// The state before the change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub old_gdpr_consent_state: Option<GdprConsent>,
-    /// The state after the change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub new_gdpr_consent_state: Option<GdprConsent>,
-}
+wire_struct! {
+    /// `gdpr_consent_state` notification: GDPR consent for one purpose changed.
+    pub struct GdprConsentStateNotification {
+        /// The consent purpose.
+        pub purpose: Option<String>,
+        /// The state before the change.
+        pub old_gdpr_consent_state: Option<GdprConsent>,
+        /// The state after the change.
+        pub new_gdpr_consent_state: Option<GdprConsent>,
+    }
 
-fn default_ccpa_purpose() -> Option<String> {
-    Some(DEFAULT_CCPA_PURPOSE.to_owned())
-}
-
-/// `ccpa_consent_state` notification: CCPA consent changed (2.5.0).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CcpaConsentStateNotification {
-    /// The purpose: `data_sale_opt_out` when the key is absent (an explicit `null` stays `None`).
-    #[serde(
-        default = "default_ccpa_purpose",
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub purpose: Option<String>,
-    /// The state before the change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub old_ccpa_consent_state: Option<CcpaConsent>,
-    /// The state after the change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub new_ccpa_consent_state: Option<CcpaConsent>,
-}
-
-impl Default for CcpaConsentStateNotification {
-    fn default() -> Self {
-        Self {
-            purpose: default_ccpa_purpose(),
-            old_ccpa_consent_state: None,
-            new_ccpa_consent_state: None,
-        }
+    /// `ccpa_consent_state` notification: CCPA consent changed (2.5.0).
+    pub struct CcpaConsentStateNotification {
+        /// The purpose: `data_sale_opt_out` when the key is absent (an explicit `null` stays
+        /// `None`).
+        pub purpose: Option<String> = Some(DEFAULT_CCPA_PURPOSE.to_owned()),
+        /// The state before the change.
+        pub old_ccpa_consent_state: Option<CcpaConsent>,
+        /// The state after the change.
+        pub new_ccpa_consent_state: Option<CcpaConsent>,
     }
 }
 
-tagged_body! {
+tagged_family! {
     /// A system notification of a batch (consent changes), processed before its events.
     pub enum SystemNotification {
         /// GDPR consent changed.
         "gdpr_consent_state" => GdprConsentState(GdprConsentStateNotification),
         /// CCPA consent changed.
         "ccpa_consent_state" => CcpaConsentState(CcpaConsentStateNotification),
+        _ => Unrecognized,
     }
-    unrecognized: Unknown,
+
+    /// System notification types, used in `supported_system_notification_types`.
+    pub enum SystemNotificationType;
+
+    impl Tagged("system notification") for SystemNotification;
 }
-
-impl Tagged for SystemNotification {
-    const FAMILY: &'static str = "system notification";
-    type Header = NoHeader;
-    type Body = SystemNotification;
-
-    fn assemble(_: NoHeader, body: Self) -> Self {
-        body
-    }
-    fn unrecognized(raw: Unrecognized) -> Result<Self, (DecodeErrorKind, String)> {
-        Ok(Self::Unknown(raw))
-    }
-    fn header(&self) -> &NoHeader {
-        &NoHeader
-    }
-    fn body(&self) -> Result<&Self, &Unrecognized> {
-        match self {
-            Self::Unknown(raw) => Err(raw),
-            body => Ok(body),
-        }
-    }
-}
-
-tagged_serde!(SystemNotification);
-
-variant_from!(SystemNotification {
-    GdprConsentState(GdprConsentStateNotification),
-    CcpaConsentState(CcpaConsentStateNotification),
-});

@@ -14,75 +14,36 @@ use super::account::Account;
 use super::enums::{DsrType, OpenDsrEncoding, OpenDsrIdentityType, RegulationType};
 use crate::codec::DecodeErrorKind;
 use crate::codec::error::de_error;
-use crate::codec::lenient as l;
 
-/// A data-subject request (`dsr_processing_request`), for example a GDPR erasure.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct DsrProcessingRequest {
-    /// The subscribing account (2.9.2; absent in older traffic).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<Account>,
-    /// mParticle's id for the request.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub subject_request_id: Option<String>,
-    /// What is requested (only `erasure`).
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub subject_request_type: Option<DsrType>,
-    /// When the data subject submitted the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub submitted_time: Option<SubmittedTime>,
-    /// The data subject's identities, by OpenDSR identity type.
-    #[serde(
-        default,
-        deserialize_with = "l::map",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
-    pub subject_identities: BTreeMap<OpenDsrIdentityType, OpenDsrIdentity>,
-    /// The OpenDSR API version, e.g. `3.0`.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub api_version: Option<String>,
-    /// The regulation the request is made under.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub regulation: Option<RegulationType>,
-}
+wire_struct! {
+    /// A data-subject request (`dsr_processing_request`), for example a GDPR erasure.
+    pub struct DsrProcessingRequest {
+        /// The subscribing account (2.9.2; absent in older traffic).
+        pub account: Option<Account>,
+        /// mParticle's id for the request.
+        pub subject_request_id: Option<String>,
+        /// What is requested (only `erasure`).
+        pub subject_request_type: Option<DsrType>,
+        /// When the data subject submitted the request.
+        pub submitted_time: Option<SubmittedTime>,
+        /// The data subject's identities, by OpenDSR identity type.
+        pub subject_identities: BTreeMap<OpenDsrIdentityType, OpenDsrIdentity>,
+        /// The OpenDSR API version, e.g. `3.0`.
+        pub api_version: Option<String>,
+        /// The regulation the request is made under.
+        pub regulation: Option<RegulationType>,
+    }
 
-/// The answer to a data-subject request: no fields beyond the envelope.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct DsrProcessingResponse {}
+    /// The answer to a data-subject request: no fields beyond the envelope.
+    pub struct DsrProcessingResponse {}
 
-/// One identity of a data subject.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct OpenDsrIdentity {
-    /// How the value is encoded (only `raw`).
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub encoding: Option<OpenDsrEncoding>,
-    /// The identity value.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub value: Option<String>,
+    /// One identity of a data subject.
+    pub struct OpenDsrIdentity {
+        /// How the value is encoded (only `raw`).
+        pub encoding: Option<OpenDsrEncoding>,
+        /// The identity value.
+        pub value: Option<String>,
+    }
 }
 
 /// An instant with nanosecond precision: the `submitted_time` of a data-subject request.

@@ -1,33 +1,27 @@
 //! The message envelope and the ten Firehose message types.
 
-use serde::Serialize;
-use serde::de::MapAccess;
 use uuid::Uuid;
 
 use super::audience::*;
 use super::dsr::{DsrProcessingRequest, DsrProcessingResponse};
-use super::enums::MessageType;
 use super::event::{EventProcessingRequest, EventProcessingResponse};
 use super::registration::{
     FIREHOSE_VERSION, ModuleRegistrationRequest, ModuleRegistrationResponse,
 };
-use crate::codec::lenient as l;
-use crate::codec::tagged::{Body, Header, Tagged, Unrecognized};
+use crate::codec::tagged::Body;
 use crate::codec::{DecodeError, DecodeErrorKind, EncodeError};
 
-/// Fields every message carries. All are optional on input (Java invents them when absent);
-/// responses built by this SDK always carry all three.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct Envelope {
-    /// Message id, a UUID.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<Uuid>,
-    /// When the message was created, in epoch milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timestamp_ms: Option<i64>,
-    /// The protocol version of the sender.
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub firehose_version: Option<String>,
+wire_struct! {
+    /// Fields every message carries. All are optional on input (Java invents them when absent);
+    /// responses built by this SDK always carry all three.
+    pub struct Envelope: Header {
+        /// Message id, a UUID.
+        pub id: Option<Uuid>,
+        /// When the message was created, in epoch milliseconds.
+        pub timestamp_ms: Option<i64>,
+        /// The protocol version of the sender.
+        pub firehose_version: Option<String>,
+    }
 }
 
 impl Envelope {
@@ -45,21 +39,7 @@ impl Envelope {
     }
 }
 
-impl Header for Envelope {
-    fn take<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
-        match key {
-            "id" => self.id = take_field!(map, Option<Uuid>, "l::uuid"),
-            "timestamp_ms" => self.timestamp_ms = take_field!(map, Option<i64>, "l::opt_i64"),
-            "firehose_version" => {
-                self.firehose_version = take_field!(map, Option<String>, "l::string")
-            }
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-}
-
-tagged_body! {
+tagged_family! {
     /// The content of a message, by message type.
     pub enum MessageBody {
         /// The registration probe.
@@ -83,20 +63,12 @@ tagged_body! {
         /// The answer to a data-subject request.
         "dsr_processing_response" => DsrProcessingResponse(DsrProcessingResponse),
     }
-}
 
-variant_from!(MessageBody {
-    ModuleRegistrationRequest(ModuleRegistrationRequest),
-    ModuleRegistrationResponse(ModuleRegistrationResponse),
-    EventProcessingRequest(EventProcessingRequest),
-    EventProcessingResponse(EventProcessingResponse),
-    AudienceSubscriptionRequest(AudienceSubscriptionRequest),
-    AudienceSubscriptionResponse(AudienceSubscriptionResponse),
-    AudienceMembershipChangeRequest(AudienceMembershipChangeRequest),
-    AudienceMembershipChangeResponse(AudienceMembershipChangeResponse),
-    DsrProcessingRequest(DsrProcessingRequest),
-    DsrProcessingResponse(DsrProcessingResponse),
-});
+    /// The ten message types (`Message.Type`).
+    pub enum MessageType;
+
+    impl Tagged("message") for Message { envelope: Envelope, body };
+}
 
 impl MessageBody {
     /// The message type.
@@ -180,30 +152,3 @@ impl Message {
         self.body.message_type()
     }
 }
-
-impl Tagged for Message {
-    const FAMILY: &'static str = "message";
-    type Header = Envelope;
-    type Body = MessageBody;
-
-    fn assemble(envelope: Envelope, body: MessageBody) -> Self {
-        Self { envelope, body }
-    }
-
-    fn unrecognized(raw: Unrecognized) -> Result<Self, (DecodeErrorKind, String)> {
-        Err((
-            DecodeErrorKind::UnknownType,
-            format!("{:?} is not a Firehose message type", raw.type_name()),
-        ))
-    }
-
-    fn header(&self) -> &Envelope {
-        &self.envelope
-    }
-
-    fn body(&self) -> Result<&MessageBody, &Unrecognized> {
-        Ok(&self.body)
-    }
-}
-
-tagged_serde!(Message);

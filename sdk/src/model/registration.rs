@@ -1,167 +1,77 @@
 //! The module registration: what the integration is, what it may receive and which settings
 //! customers fill in. mParticle reads it once, from the `module_registration_response`.
 
-use serde::de::MapAccess;
-use serde::{Deserialize, Serialize};
-
+use super::consent::SystemNotificationType;
 use super::enums::*;
+use super::event::EventType;
 use super::identity::{
     DeviceIdentityPermission, PartnerIdentityPermission, UserIdentityPermission,
 };
-use crate::codec::DecodeErrorKind;
+use super::list::List;
+use super::runtime::RuntimeEnvironmentType;
 use crate::codec::lenient as l;
-use crate::codec::tagged::{Header, NoHeader, Tagged, Unrecognized};
 
 /// The Firehose protocol version this SDK speaks (`firehose_version`, registration `sdk_version`).
 pub const FIREHOSE_VERSION: &str = "3.2.0";
 
-/// The registration probe (`module_registration_request`): no fields beyond the envelope.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ModuleRegistrationRequest {}
+wire_struct! {
+    /// The registration probe (`module_registration_request`): no fields beyond the envelope.
+    pub struct ModuleRegistrationRequest {}
 
-/// The answer to the registration probe: the integration's description, permissions and
-/// settings. Build it with [`ModuleRegistrationResponse::new`] and the `with_*` methods.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ModuleRegistrationResponse {
-    /// The Firehose SDK version ([`FIREHOSE_VERSION`] when built by this SDK).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub sdk_version: Option<String>,
-    /// The integration's title (required).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub name: Option<String>,
-    /// Description, under 230 characters; inline HTML links are allowed.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub description: Option<String>,
-    /// The integration's version (required).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub version: Option<String>,
-    /// What data the integration may receive.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permissions: Option<Permissions>,
-    /// Present to receive event batches.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_processing_registration: Option<EventProcessingRegistration>,
-    /// Present to receive audiences.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience_processing_registration: Option<AudienceProcessingRegistration>,
-    /// Present to receive data-subject requests (2.9.0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dsr_processing_registration: Option<DsrProcessingRegistration>,
-}
-
-fn default_max_data_age_hours() -> i32 {
-    24
-}
-
-/// Event stream registration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EventProcessingRegistration {
-    /// Account-level settings, filled in per customer account.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub account_settings: Vec<Setting>,
-    /// Connection-level settings, filled in per connection.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub event_connection_settings: Vec<Setting>,
-    /// Only these event types are forwarded.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub supported_event_types: Vec<EventType>,
-    /// Platforms to receive data from.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub supported_runtime_environments: Vec<RuntimeEnvironmentType>,
-    /// Consent-change notifications to receive.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub supported_system_notification_types: Vec<SystemNotificationType>,
-    /// Oldest event age accepted, in hours; `-1` for all data. Defaults to 24.
-    #[serde(default = "default_max_data_age_hours", deserialize_with = "l::i32")]
-    pub max_data_age_hours: i32,
-    /// Required when `push_message_receipt` is supported: only receipts whose payload carries
-    /// this provider key are forwarded.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub push_messaging_provider_id: Option<String>,
-    /// OAuth2 configuration (2.8.0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<Authentication>,
-}
-
-impl Default for EventProcessingRegistration {
-    fn default() -> Self {
-        Self {
-            account_settings: Vec::new(),
-            event_connection_settings: Vec::new(),
-            supported_event_types: Vec::new(),
-            supported_runtime_environments: Vec::new(),
-            supported_system_notification_types: Vec::new(),
-            max_data_age_hours: default_max_data_age_hours(),
-            push_messaging_provider_id: None,
-            authentication: None,
-        }
+    /// The answer to the registration probe: the integration's description, permissions and
+    /// settings. Build it with [`ModuleRegistrationResponse::new`] and the `with_*` methods.
+    pub struct ModuleRegistrationResponse {
+        /// The Firehose SDK version ([`FIREHOSE_VERSION`] when built by this SDK).
+        pub sdk_version: Option<String>,
+        /// The integration's title (required).
+        pub name: Option<String>,
+        /// Description, under 230 characters; inline HTML links are allowed.
+        pub description: Option<String>,
+        /// The integration's version (required).
+        pub version: Option<String>,
+        /// What data the integration may receive.
+        pub permissions: Option<Permissions>,
+        /// Present to receive event batches.
+        pub event_processing_registration: Option<EventProcessingRegistration>,
+        /// Present to receive audiences.
+        pub audience_processing_registration: Option<AudienceProcessingRegistration>,
+        /// Present to receive data-subject requests (2.9.0).
+        pub dsr_processing_registration: Option<DsrProcessingRegistration>,
     }
-}
 
-/// Audience stream registration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct AudienceProcessingRegistration {
-    /// Account-level settings.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub account_settings: Vec<Setting>,
-    /// OAuth2 configuration (2.7.0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<Authentication>,
-    /// How mParticle batches membership messages (3.0.0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bulk_configuration: Option<BulkConfiguration>,
-    /// Per-audience-connection settings. Visible ones are entered by the customer; hidden ones
-    /// are set by the integration in its `audience_subscription_response`.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub audience_subscription_settings: Vec<Setting>,
+    /// Event stream registration.
+    pub struct EventProcessingRegistration {
+        /// Account-level settings, filled in per customer account.
+        pub account_settings: List<Setting>,
+        /// Connection-level settings, filled in per connection.
+        pub event_connection_settings: List<Setting>,
+        /// Only these event types are forwarded.
+        pub supported_event_types: List<EventType>,
+        /// Platforms to receive data from.
+        pub supported_runtime_environments: List<RuntimeEnvironmentType>,
+        /// Consent-change notifications to receive.
+        pub supported_system_notification_types: List<SystemNotificationType>,
+        /// Oldest event age accepted, in hours; `-1` for all data. Defaults to 24.
+        pub max_data_age_hours: i32 = 24,
+        /// Required when `push_message_receipt` is supported: only receipts whose payload carries
+        /// this provider key are forwarded.
+        pub push_messaging_provider_id: Option<String>,
+        /// OAuth2 configuration (2.8.0).
+        pub authentication: Option<Authentication>,
+    }
+
+    /// Audience stream registration.
+    pub struct AudienceProcessingRegistration {
+        /// Account-level settings.
+        pub account_settings: List<Setting>,
+        /// OAuth2 configuration (2.7.0).
+        pub authentication: Option<Authentication>,
+        /// How mParticle batches membership messages (3.0.0).
+        pub bulk_configuration: Option<BulkConfiguration>,
+        /// Per-audience-connection settings. Visible ones are entered by the customer; hidden ones
+        /// are set by the integration in its `audience_subscription_response`.
+        pub audience_subscription_settings: List<Setting>,
+    }
 }
 
 /// A setting customers fill in: fields every kind has, and the kind-specific part. Values come
@@ -174,135 +84,65 @@ pub struct Setting {
     pub kind: SettingKind,
 }
 
-/// Fields every setting has.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SettingHeader {
-    /// Key under which the value is sent (required, unique within its list).
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub id: Option<String>,
-    /// Label shown to the customer (required).
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub name: Option<String>,
-    /// Tooltip: short, no markdown or links.
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub description: Option<String>,
-    /// Whether the customer sees the setting (hidden ones are set by the integration).
-    pub visible: bool,
-}
+wire_struct! {
+    /// Fields every setting has.
+    pub struct SettingHeader: Header {
+        /// Key under which the value is sent (required, unique within its list).
+        pub id: Option<String>,
+        /// Label shown to the customer (required).
+        pub name: Option<String>,
+        /// Tooltip: short, no markdown or links.
+        pub description: Option<String>,
+        /// Whether the customer sees the setting (hidden ones are set by the integration).
+        /// Absent or `null` reads as visible (Java cannot read settings back at all).
+        #[serde(deserialize_with = "l::bool_default_true")]
+        pub visible: bool = true,
+    }
 
-impl Default for SettingHeader {
-    fn default() -> Self {
-        Self {
-            id: None,
-            name: None,
-            description: None,
-            visible: true,
-        }
+    /// A text setting.
+    pub struct TextSetting {
+        /// Default value.
+        pub default_value: Option<String>,
+        /// Whether the customer must fill it in.
+        pub required: bool,
+        /// Whether the value is masked once set (API keys, secrets).
+        pub confidential: bool,
+    }
+
+    /// An integer setting.
+    pub struct IntegerSetting {
+        /// Default value.
+        pub default_value: Option<i64>,
+        /// Smallest allowed value.
+        pub min_value: Option<i64>,
+        /// Largest allowed value.
+        pub max_value: Option<i64>,
+        /// Whether the customer must fill it in.
+        pub required: bool,
+    }
+
+    /// A floating-point setting.
+    pub struct FloatSetting {
+        /// Default value.
+        pub default_value: Option<f64>,
+        /// Smallest allowed value.
+        pub min_value: Option<f64>,
+        /// Largest allowed value.
+        pub max_value: Option<f64>,
+        /// Whether the customer must fill it in.
+        pub required: bool,
+    }
+
+    /// A boolean setting (a checkbox).
+    pub struct BooleanSetting {
+        /// Default value.
+        pub default_value: bool,
+        /// Whether the box is checked by default (overlaps `default_value`; both are sent).
+        pub checked: bool,
     }
 }
 
-impl Header for SettingHeader {
-    fn take<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
-        match key {
-            "id" => self.id = take_field!(map, Option<String>, "l::string"),
-            "name" => self.name = take_field!(map, Option<String>, "l::string"),
-            "description" => self.description = take_field!(map, Option<String>, "l::string"),
-            // Absent or `null` means visible (Java cannot read settings back at all).
-            "visible" => self.visible = take_field!(map, bool, "l::bool_default_true"),
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-}
-
-/// A text setting.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TextSetting {
-    /// Default value.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub default_value: Option<String>,
-    /// Whether the customer must fill it in.
-    #[serde(default, deserialize_with = "l::bool")]
-    pub required: bool,
-    /// Whether the value is masked once set (API keys, secrets).
-    #[serde(default, deserialize_with = "l::bool")]
-    pub confidential: bool,
-}
-
-/// An integer setting.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct IntegerSetting {
-    /// Default value.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub default_value: Option<i64>,
-    /// Smallest allowed value.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub min_value: Option<i64>,
-    /// Largest allowed value.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_value: Option<i64>,
-    /// Whether the customer must fill it in.
-    #[serde(default, deserialize_with = "l::bool")]
-    pub required: bool,
-}
-
-/// A floating-point setting.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct FloatSetting {
-    /// Default value.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_f64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub default_value: Option<f64>,
-    /// Smallest allowed value.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_f64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub min_value: Option<f64>,
-    /// Largest allowed value.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_f64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_value: Option<f64>,
-    /// Whether the customer must fill it in.
-    #[serde(default, deserialize_with = "l::bool")]
-    pub required: bool,
-}
-
-/// A boolean setting (a checkbox).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct BooleanSetting {
-    /// Default value.
-    #[serde(default, deserialize_with = "l::bool")]
-    pub default_value: bool,
-    /// Whether the box is checked by default (overlaps `default_value`; both are sent).
-    #[serde(default, deserialize_with = "l::bool")]
-    pub checked: bool,
-}
-
-tagged_body! {
+tagged_family! {
     /// The kind of a setting.
     pub enum SettingKind {
         /// Text.
@@ -313,325 +153,122 @@ tagged_body! {
         "float" => Float(FloatSetting),
         /// Boolean.
         "boolean" => Boolean(BooleanSetting),
+        _ => Unrecognized,
     }
-    unrecognized: Unrecognized,
+
+    /// Registration setting kinds.
+    pub enum SettingType;
+
+    impl Tagged("setting") for Setting { header: SettingHeader, kind };
 }
 
-variant_from!(SettingKind {
-    Text(TextSetting),
-    Integer(IntegerSetting),
-    Float(FloatSetting),
-    Boolean(BooleanSetting),
-});
-
-impl Tagged for Setting {
-    const FAMILY: &'static str = "setting";
-    type Header = SettingHeader;
-    type Body = SettingKind;
-
-    fn assemble(header: SettingHeader, kind: SettingKind) -> Self {
-        Self { header, kind }
-    }
-    fn unrecognized(raw: Unrecognized) -> Result<Self, (DecodeErrorKind, String)> {
-        let header = crate::codec::tagged::header_from_raw::<SettingHeader>(&raw)?;
-        Ok(Self {
-            header,
-            kind: SettingKind::Unrecognized(raw),
-        })
-    }
-    fn header(&self) -> &SettingHeader {
-        &self.header
-    }
-    fn body(&self) -> Result<&SettingKind, &Unrecognized> {
-        match &self.kind {
-            SettingKind::Unrecognized(raw) => Err(raw),
-            kind => Ok(kind),
-        }
-    }
-}
-
-tagged_serde!(Setting);
-
-tagged_body! {
+tagged_family! {
     /// How customers authenticate with the partner (2.7.0).
     pub enum Authentication {
         /// OAuth2.
         "oauth2" => OAuth2(OAuth2Authentication),
+        _ => Unrecognized,
     }
-    unrecognized: Unrecognized,
+
+    /// Authentication configuration kinds.
+    pub enum AuthenticationType;
+
+    impl Tagged("authentication") for Authentication;
 }
 
-variant_from!(Authentication { OAuth2(OAuth2Authentication) });
-
-impl Tagged for Authentication {
-    const FAMILY: &'static str = "authentication";
-    type Header = NoHeader;
-    type Body = Authentication;
-
-    fn assemble(_: NoHeader, body: Self) -> Self {
-        body
+wire_struct! {
+    /// What the integration may receive. Every flag defaults to false and is written only when set.
+    pub struct Permissions {
+        /// Device identities the integration may receive.
+        pub device_identities: List<DeviceIdentityPermission>,
+        /// User identities the integration may receive.
+        pub user_identities: List<UserIdentityPermission>,
+        /// The partner's own identity (at most one).
+        pub partner_identities: List<PartnerIdentityPermission>,
+        /// Event `location`.
+        #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
+        pub allow_access_location: bool,
+        /// `runtime_environment.client_ip_address`.
+        #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
+        pub allow_access_ip_address: bool,
+        /// The request's `device_application_stamp`.
+        #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
+        pub allow_access_device_application_stamp: bool,
+        /// Device information in `runtime_environment`.
+        #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
+        pub allow_device_info: bool,
+        /// User attributes, and `user_attribute_change` events.
+        #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
+        pub allow_user_attributes: bool,
+        /// The request's `consent_state`.
+        #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
+        pub allow_consent_state: bool,
+        /// User attributes in audience membership changes.
+        #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
+        pub allow_audience_user_attributes: bool,
+        /// `runtime_environment.http_header_user_agent`.
+        #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
+        pub allow_access_http_user_agent: bool,
+        /// The mParticle id (`mpid`) on requests and user profiles.
+        #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
+        pub allow_access_mpid: bool,
+        /// The request's `platform_fields` (3.2.0).
+        #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
+        pub allow_platform_fields: bool,
+        /// Batches with no events (3.2.0).
+        #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
+        pub allow_eventless_batches: bool,
     }
-    fn unrecognized(raw: Unrecognized) -> Result<Self, (DecodeErrorKind, String)> {
-        Ok(Self::Unrecognized(raw))
+
+    /// How mParticle should batch audience membership messages (3.0.0).
+    pub struct BulkConfiguration {
+        /// Forward once this many messages have accumulated.
+        pub bulk_forward_wait_for_messages: Option<i32>,
+        /// Forward once this many minutes have passed.
+        pub bulk_forward_wait_in_minutes: Option<i32>,
     }
-    fn header(&self) -> &NoHeader {
-        &NoHeader
+
+    /// Data-subject request support (since 2.9.0).
+    pub struct DsrProcessingRegistration {
+        /// Account settings for DSR forwarding.
+        pub account_settings: List<Setting>,
+        /// Supported request types (only `erasure` is valid).
+        pub supported_dsr_types: List<DsrType>,
+        /// The domain for OpenDSR status callbacks.
+        pub domain: Option<String>,
     }
-    fn body(&self) -> Result<&Self, &Unrecognized> {
-        match self {
-            Self::Unrecognized(raw) => Err(raw),
-            body => Ok(body),
-        }
+
+    /// One OAuth2 scope offered to the customer.
+    pub struct ScopeDetail {
+        /// Scope name.
+        pub name: Option<String>,
+        /// What the scope grants.
+        pub description: Option<String>,
     }
-}
 
-tagged_serde!(Authentication);
-
-/// What the integration may receive. Every flag defaults to false and is written only when set.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Permissions {
-    /// Device identities the integration may receive.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub device_identities: Vec<DeviceIdentityPermission>,
-    /// User identities the integration may receive.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub user_identities: Vec<UserIdentityPermission>,
-    /// The partner's own identity (at most one).
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub partner_identities: Vec<PartnerIdentityPermission>,
-    /// Event `location`.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
-    pub allow_access_location: bool,
-    /// `runtime_environment.client_ip_address`.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
-    pub allow_access_ip_address: bool,
-    /// The request's `device_application_stamp`.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
-    pub allow_access_device_application_stamp: bool,
-    /// Device information in `runtime_environment`.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
-    pub allow_device_info: bool,
-    /// User attributes, and `user_attribute_change` events.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
-    pub allow_user_attributes: bool,
-    /// The request's `consent_state`.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
-    pub allow_consent_state: bool,
-    /// User attributes in audience membership changes.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
-    pub allow_audience_user_attributes: bool,
-    /// `runtime_environment.http_header_user_agent`.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
-    pub allow_access_http_user_agent: bool,
-    /// The mParticle id (`mpid`) on requests and user profiles.
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
-    pub allow_access_mpid: bool,
-    /// The request's `platform_fields` (3.2.0).
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
-    pub allow_platform_fields: bool,
-    /// Batches with no events (3.2.0).
-    #[serde(
-        default,
-        deserialize_with = "l::bool",
-        skip_serializing_if = "l::is_false"
-    )]
-    pub allow_eventless_batches: bool,
-}
-
-/// How mParticle should batch audience membership messages (3.0.0).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct BulkConfiguration {
-    /// Forward once this many messages have accumulated.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i32",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bulk_forward_wait_for_messages: Option<i32>,
-    /// Forward once this many minutes have passed.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i32",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bulk_forward_wait_in_minutes: Option<i32>,
-}
-
-/// Data-subject request support (since 2.9.0).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct DsrProcessingRegistration {
-    /// Account settings for DSR forwarding.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub account_settings: Vec<Setting>,
-    /// Supported request types (only `erasure` is valid).
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub supported_dsr_types: Vec<DsrType>,
-    /// The domain for OpenDSR status callbacks.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub domain: Option<String>,
-}
-
-/// One OAuth2 scope offered to the customer.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ScopeDetail {
-    /// Scope name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub name: Option<String>,
-    /// What the scope grants.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub description: Option<String>,
-}
-
-/// OAuth2 configuration for integrations that authenticate customers with OAuth2.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct OAuth2Authentication {
-    /// Authorization endpoint (required by mParticle).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub authorization_url: Option<String>,
-    /// Token refresh endpoint.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub refresh_url: Option<String>,
-    /// Token endpoint (required by mParticle).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub token_url: Option<String>,
-    /// Grant type (only `authorization_code`).
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub grant_type: Option<GrantType>,
-    /// Token lifetime in seconds.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_i32",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub default_expires_in: Option<i32>,
-    /// OAuth2 client id (the docs call it required).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub client_id: Option<String>,
-    /// How the token is sent.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub access_token_type: Option<AccessTokenType>,
-    /// Header name, for `custom_header`.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub custom_header_name: Option<String>,
-    /// The provider's name for `client_id`.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub param_client_id_name: Option<String>,
-    /// The provider's name for `client_secret`.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub param_secret_name: Option<String>,
-    /// Scopes.
-    #[serde(
-        default,
-        deserialize_with = "l::vec",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub scopes: Vec<ScopeDetail>,
+    /// OAuth2 configuration for integrations that authenticate customers with OAuth2.
+    pub struct OAuth2Authentication {
+        /// Authorization endpoint (required by mParticle).
+        pub authorization_url: Option<String>,
+        /// Token refresh endpoint.
+        pub refresh_url: Option<String>,
+        /// Token endpoint (required by mParticle).
+        pub token_url: Option<String>,
+        /// Grant type (only `authorization_code`).
+        pub grant_type: Option<GrantType>,
+        /// Token lifetime in seconds.
+        pub default_expires_in: Option<i32>,
+        /// OAuth2 client id (the docs call it required).
+        pub client_id: Option<String>,
+        /// How the token is sent.
+        pub access_token_type: Option<AccessTokenType>,
+        /// Header name, for `custom_header`.
+        pub custom_header_name: Option<String>,
+        /// The provider's name for `client_id`.
+        pub param_client_id_name: Option<String>,
+        /// The provider's name for `client_secret`.
+        pub param_secret_name: Option<String>,
+        /// Scopes.
+        pub scopes: List<ScopeDetail>,
+    }
 }

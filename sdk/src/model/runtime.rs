@@ -5,14 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::MapAccess;
-use serde::{Deserialize, Serialize};
-
-use super::enums::{AttAuthorizationStatus, RuntimeEnvironmentType};
+use super::enums::AttAuthorizationStatus;
 use super::identity::DeviceIdentity;
-use crate::codec::DecodeErrorKind;
+use super::list::List;
 use crate::codec::lenient as l;
-use crate::codec::tagged::{Header, Tagged, Unrecognized};
 
 /// The device and app a batch came from: fields common to every platform, and the
 /// platform-specific device fields.
@@ -39,49 +35,28 @@ impl RuntimeEnvironment {
     }
 }
 
-/// Fields every runtime environment has.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct RuntimeHeader {
-    /// Whether the app runs in debug or development mode (written only when true).
-    #[serde(skip_serializing_if = "l::is_false")]
-    pub is_debug: bool,
-    /// Client IP address (needs `allow_access_ip_address`).
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub client_ip_address: Option<String>,
-    /// Version of the mParticle client SDK (not the Firehose SDK).
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub sdk_version: Option<String>,
-    /// HTTP user agent (needs `allow_access_http_user_agent`).
-    #[serde(skip_serializing_if = "l::is_blank")]
-    pub http_header_user_agent: Option<String>,
-    /// Device identities.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub identities: Vec<DeviceIdentity>,
-}
-
-impl Header for RuntimeHeader {
-    fn take<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
-        match key {
-            "is_debug" => self.is_debug = take_field!(map, bool, "l::bool"),
-            "client_ip_address" => {
-                self.client_ip_address = take_field!(map, Option<String>, "l::string")
-            }
-            "sdk_version" => self.sdk_version = take_field!(map, Option<String>, "l::string"),
-            "http_header_user_agent" => {
-                self.http_header_user_agent = take_field!(map, Option<String>, "l::string")
-            }
-            "identities" => self.identities = take_field!(map, Vec<DeviceIdentity>, "l::vec"),
-            _ => return Ok(false),
-        }
-        Ok(true)
+wire_struct! {
+    /// Fields every runtime environment has.
+    pub struct RuntimeHeader: Header {
+        /// Whether the app runs in debug or development mode (written only when true).
+        #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
+        pub is_debug: bool,
+        /// Client IP address (needs `allow_access_ip_address`).
+        pub client_ip_address: Option<String>,
+        /// Version of the mParticle client SDK (not the Firehose SDK).
+        pub sdk_version: Option<String>,
+        /// HTTP user agent (needs `allow_access_http_user_agent`).
+        pub http_header_user_agent: Option<String>,
+        /// Device identities.
+        pub identities: List<DeviceIdentity>,
     }
 }
 
-tagged_body! {
+tagged_family! {
     /// The platform of a runtime environment and its device fields.
     pub enum Device {
         /// A platform mParticle could not classify.
-        "unknown" => Unknown(GenericDevice),
+        "unknown" => Unknown(GenericDevice) shared,
         /// Android.
         "android" => Android(AndroidDevice),
         /// iOS.
@@ -93,1088 +68,296 @@ tagged_body! {
         /// Roku.
         "roku" => Roku(RokuDevice),
         /// Xbox.
-        "xbox" => Xbox(ConsoleDevice),
+        "xbox" => Xbox(ConsoleDevice) shared,
         /// Fire TV.
-        "firetv" => FireTv(ConsoleDevice),
+        "firetv" => FireTv(ConsoleDevice) shared,
         /// Alexa.
-        "alexa" => Alexa(GenericDevice),
+        "alexa" => Alexa(GenericDevice) shared,
         /// Smart TVs.
-        "smarttv" => SmartTv(GenericDevice),
-    }
-    unrecognized: Unrecognized,
-}
-
-impl Tagged for RuntimeEnvironment {
-    const FAMILY: &'static str = "runtime environment";
-    type Header = RuntimeHeader;
-    type Body = Device;
-
-    fn assemble(header: RuntimeHeader, device: Device) -> Self {
-        Self { header, device }
+        "smarttv" => SmartTv(GenericDevice) shared,
+        _ => Unrecognized,
     }
 
-    fn unrecognized(raw: Unrecognized) -> Result<Self, (DecodeErrorKind, String)> {
-        let header = crate::codec::tagged::header_from_raw::<RuntimeHeader>(&raw)?;
-        Ok(Self {
-            header,
-            device: Device::Unrecognized(raw),
-        })
+    /// Runtime environment (platform) types, used in `supported_runtime_environments`.
+    pub enum RuntimeEnvironmentType;
+
+    impl Tagged("runtime environment") for RuntimeEnvironment { header: RuntimeHeader, device };
+}
+
+/// Declares the device structs. Each names its fields in its wire order (spec §6.3); each field
+/// is declared once, in the table below, and [`wire_struct!`] gives it its serde attribute.
+macro_rules! device_structs {
+    ($($(#[$meta:meta])* pub struct $name:ident { $($field:ident),* $(,)? })*) => {$(
+        device_structs!(@next [$(#[$meta])* pub struct $name] [] $($field)*);
+    )*};
+    (@next [$($head:tt)*] [$($done:tt)*]) => {
+        wire_struct! { $($head)* { $($done)* } }
+    };
+    (@next $h:tt [$($d:tt)*] build_id $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Build id.
+            pub build_id: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] brand $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Brand.
+            pub brand: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] product $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Product.
+            pub product: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] name $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Device name.
+            pub name: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] manufacturer $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Manufacturer.
+            pub manufacturer: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] device_manufacturer $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Manufacturer.
+            pub device_manufacturer: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] os_version $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// OS version.
+            pub os_version: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] model $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Model.
+            pub model: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] device_model $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Model.
+            pub device_model: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] screen_height $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Screen height in pixels (0 when unknown).
+            pub screen_height: i32,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] screen_width $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Screen width in pixels (0 when unknown).
+            pub screen_width: i32,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] screen_dpi $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Screen density (0 when unknown).
+            pub screen_dpi: i32,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] country $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Device country.
+            pub country: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] device_country $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Device country.
+            pub device_country: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] locale_language $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Locale language.
+            pub locale_language: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] locale_country $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Locale country.
+            pub locale_country: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] network_country $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Mobile network country.
+            pub network_country: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] network_carrier $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Mobile network carrier.
+            pub network_carrier: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] network_code $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Mobile network code.
+            pub network_code: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] network_mobile_country_code $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Mobile country code.
+            pub network_mobile_country_code: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] timezone_offset $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Offset from UTC in hours.
+            pub timezone_offset: i32,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] timezone_name $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Time zone name.
+            pub timezone_name: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] cpu_architecture $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// CPU architecture.
+            pub cpu_architecture: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] push_token $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Web push token.
+            pub push_token: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] is_tablet $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Whether the device is a tablet.
+            pub is_tablet: Option<bool>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] supports_telephony $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Whether the device supports telephony.
+            pub supports_telephony: Option<bool>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] has_nfc $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Whether the device has NFC.
+            pub has_nfc: Option<bool>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] bluetooth_enabled $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Whether Bluetooth is enabled.
+            pub bluetooth_enabled: Option<bool>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] bluetooth_version $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Bluetooth version.
+            pub bluetooth_version: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] radio_access_technology $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Radio access technology.
+            pub radio_access_technology: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] limit_ad_tracking $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Limit-ad-tracking flag, as a string.
+            pub limit_ad_tracking: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] is_dst $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Whether daylight saving time is in effect, as a string.
+            pub is_dst: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] android_sdk_level $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Android API level (0 when unknown).
+            pub android_sdk_level: i32,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] application_name $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Application name.
+            pub application_name: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] application_version $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Application version.
+            pub application_version: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] application_package $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Application package (the bundle id on iOS and tvOS).
+            pub application_package: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] install_referrer $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Google Play install referrer.
+            pub install_referrer: Option<String>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] is_sandboxed $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Whether the app runs in the sandbox (development) environment.
+            pub is_sandboxed: Option<bool>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] apple_search_ads_attribution $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// Apple Search Ads attribution, by version key (e.g. `Version3.1`).
+            pub apple_search_ads_attribution: BTreeMap<String, BTreeMap<String, String>>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] att_authorization_status $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// App Tracking Transparency status (2.6.0).
+            pub att_authorization_status: Option<AttAuthorizationStatus>,] $($n)*);
+    };
+    (@next $h:tt [$($d:tt)*] att_timestamp_unixtime_ms $($n:ident)*) => {
+        device_structs!(@next $h [$($d)*
+            /// When the ATT status was set, in epoch milliseconds (0 when unknown).
+            pub att_timestamp_unixtime_ms: i64,] $($n)*);
+    };
+}
+
+device_structs! {
+    /// Device fields of an `android` runtime environment.
+    pub struct AndroidDevice {
+        build_id, brand, product, name, manufacturer, os_version, model, screen_height,
+        screen_width, screen_dpi, country, locale_language, locale_country, network_country,
+        network_carrier, network_code, network_mobile_country_code, timezone_offset,
+        timezone_name, is_tablet, supports_telephony, has_nfc, bluetooth_enabled,
+        bluetooth_version, android_sdk_level, application_name, application_version,
+        application_package, install_referrer,
     }
 
-    fn header(&self) -> &RuntimeHeader {
-        &self.header
+    /// Device fields of an `ios` runtime environment.
+    pub struct IosDevice {
+        build_id, brand, product, name, manufacturer, os_version, model, screen_height,
+        screen_width, country, locale_language, locale_country, network_country,
+        network_carrier, network_code, network_mobile_country_code, timezone_offset,
+        timezone_name, cpu_architecture, is_tablet, radio_access_technology, application_name,
+        application_version, application_package, is_sandboxed, apple_search_ads_attribution,
+        att_authorization_status, att_timestamp_unixtime_ms,
     }
 
-    fn body(&self) -> Result<&Device, &Unrecognized> {
-        match &self.device {
-            Device::Unrecognized(raw) => Err(raw),
-            device => Ok(device),
-        }
+    /// Device fields of a `tvos` runtime environment.
+    pub struct TvosDevice {
+        build_id, brand, product, name, manufacturer, os_version, model, screen_height,
+        screen_width, country, locale_language, locale_country, timezone_offset, timezone_name,
+        cpu_architecture, application_name, application_version, application_package,
+        att_authorization_status, att_timestamp_unixtime_ms,
     }
-}
 
-tagged_serde!(RuntimeEnvironment);
+    /// Device fields of a `mobileweb` runtime environment. Note the `device_` prefixes and the
+    /// string-typed `limit_ad_tracking` and `is_dst`.
+    pub struct WebDevice {
+        build_id, brand, product, name, device_manufacturer, os_version, device_model,
+        screen_height, screen_width, screen_dpi, device_country, locale_language, locale_country,
+        network_country, network_carrier, network_code, network_mobile_country_code,
+        timezone_offset, push_token, is_tablet, radio_access_technology, limit_ad_tracking,
+        is_dst,
+    }
 
-variant_from!(Device {
-    Android(AndroidDevice),
-    Ios(IosDevice),
-    Tvos(TvosDevice),
-    MobileWeb(WebDevice),
-    Roku(RokuDevice),
-});
+    /// Device fields of a `roku` runtime environment.
+    pub struct RokuDevice {
+        build_id, brand, product, name, manufacturer, os_version, model, country,
+        locale_language, locale_country, timezone_offset, timezone_name, cpu_architecture,
+        application_name, application_version, application_package,
+    }
 
-/// Device fields of an `android` runtime environment.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct AndroidDevice {
-    /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub manufacturer: Option<String>,
-    /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub model: Option<String>,
-    /// Screen height in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_height: i32,
-    /// Screen width in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_width: i32,
-    /// Screen density (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_dpi: i32,
-    /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub country: Option<String>,
-    /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_country: Option<String>,
-    /// Mobile network country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub network_country: Option<String>,
-    /// Mobile network carrier.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub network_carrier: Option<String>,
-    /// Mobile network code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub network_code: Option<String>,
-    /// Mobile country code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub network_mobile_country_code: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Time zone name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub timezone_name: Option<String>,
-    /// Whether the device is a tablet.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_tablet: Option<bool>,
-    /// Whether the device supports telephony.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub supports_telephony: Option<bool>,
-    /// Whether the device has NFC.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub has_nfc: Option<bool>,
-    /// Whether Bluetooth is enabled.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bluetooth_enabled: Option<bool>,
-    /// Bluetooth version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub bluetooth_version: Option<String>,
-    /// Android API level (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub android_sdk_level: i32,
-    /// Application name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_name: Option<String>,
-    /// Application version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_version: Option<String>,
-    /// Application package.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_package: Option<String>,
-    /// Google Play install referrer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub install_referrer: Option<String>,
-}
+    /// Device fields of an `xbox` or `firetv` runtime environment (both have this shape).
+    pub struct ConsoleDevice {
+        build_id, brand, product, name, manufacturer, os_version, model, screen_height,
+        screen_width, country, locale_language, locale_country, timezone_offset, timezone_name,
+        cpu_architecture, application_name, application_version, application_package,
+    }
 
-/// Device fields of an `ios` runtime environment.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct IosDevice {
-    /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub manufacturer: Option<String>,
-    /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub model: Option<String>,
-    /// Screen height in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_height: i32,
-    /// Screen width in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_width: i32,
-    /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub country: Option<String>,
-    /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_country: Option<String>,
-    /// Mobile network country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub network_country: Option<String>,
-    /// Mobile network carrier.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub network_carrier: Option<String>,
-    /// Mobile network code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub network_code: Option<String>,
-    /// Mobile country code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub network_mobile_country_code: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Time zone name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub timezone_name: Option<String>,
-    /// CPU architecture.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub cpu_architecture: Option<String>,
-    /// Whether the device is a tablet.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_tablet: Option<bool>,
-    /// Radio access technology.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub radio_access_technology: Option<String>,
-    /// Application name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_name: Option<String>,
-    /// Application version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_version: Option<String>,
-    /// Application package (bundle id).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_package: Option<String>,
-    /// Whether the app runs in the sandbox (development) environment.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_sandboxed: Option<bool>,
-    /// Apple Search Ads attribution, by version key (e.g. `Version3.1`).
-    #[serde(
-        default,
-        deserialize_with = "l::nested_string_map",
-        serialize_with = "l::write_nested_map",
-        skip_serializing_if = "l::nested_map_is_blank"
-    )]
-    pub apple_search_ads_attribution: BTreeMap<String, BTreeMap<String, String>>,
-    /// App Tracking Transparency status (2.6.0).
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub att_authorization_status: Option<AttAuthorizationStatus>,
-    /// When the ATT status was set, in epoch milliseconds (0 when unknown).
-    #[serde(default, deserialize_with = "l::i64")]
-    pub att_timestamp_unixtime_ms: i64,
-}
-
-/// Device fields of a `tvos` runtime environment.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TvosDevice {
-    /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub manufacturer: Option<String>,
-    /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub model: Option<String>,
-    /// Screen height in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_height: i32,
-    /// Screen width in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_width: i32,
-    /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub country: Option<String>,
-    /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_country: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Time zone name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub timezone_name: Option<String>,
-    /// CPU architecture.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub cpu_architecture: Option<String>,
-    /// Application name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_name: Option<String>,
-    /// Application version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_version: Option<String>,
-    /// Application package (bundle id).
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_package: Option<String>,
-    /// App Tracking Transparency status (2.6.0).
-    #[serde(
-        default,
-        deserialize_with = "l::opt_enum",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub att_authorization_status: Option<AttAuthorizationStatus>,
-    /// When the ATT status was set, in epoch milliseconds (0 when unknown).
-    #[serde(default, deserialize_with = "l::i64")]
-    pub att_timestamp_unixtime_ms: i64,
-}
-
-/// Device fields of a `mobileweb` runtime environment. Note the `device_` prefixes and the
-/// string-typed `limit_ad_tracking` and `is_dst`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct WebDevice {
-    /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub device_manufacturer: Option<String>,
-    /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub device_model: Option<String>,
-    /// Screen height in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_height: i32,
-    /// Screen width in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_width: i32,
-    /// Screen density (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_dpi: i32,
-    /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub device_country: Option<String>,
-    /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_country: Option<String>,
-    /// Mobile network country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub network_country: Option<String>,
-    /// Mobile network carrier.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub network_carrier: Option<String>,
-    /// Mobile network code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub network_code: Option<String>,
-    /// Mobile country code.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub network_mobile_country_code: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Web push token.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub push_token: Option<String>,
-    /// Whether the device is a tablet.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_tablet: Option<bool>,
-    /// Radio access technology.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub radio_access_technology: Option<String>,
-    /// Limit-ad-tracking flag, as a string.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub limit_ad_tracking: Option<String>,
-    /// Whether daylight saving time is in effect, as a string.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub is_dst: Option<String>,
-}
-
-/// Device fields of a `roku` runtime environment.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RokuDevice {
-    /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub manufacturer: Option<String>,
-    /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub model: Option<String>,
-    /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub country: Option<String>,
-    /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_country: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Time zone name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub timezone_name: Option<String>,
-    /// CPU architecture.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub cpu_architecture: Option<String>,
-    /// Application name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_name: Option<String>,
-    /// Application version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_version: Option<String>,
-    /// Application package.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_package: Option<String>,
-}
-
-/// Device fields of an `xbox` or `firetv` runtime environment (both have this shape).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ConsoleDevice {
-    /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub manufacturer: Option<String>,
-    /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub model: Option<String>,
-    /// Screen height in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_height: i32,
-    /// Screen width in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_width: i32,
-    /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub country: Option<String>,
-    /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_country: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Time zone name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub timezone_name: Option<String>,
-    /// CPU architecture.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub cpu_architecture: Option<String>,
-    /// Application name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_name: Option<String>,
-    /// Application version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_version: Option<String>,
-    /// Application package.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_package: Option<String>,
-}
-
-/// Device fields of the generic runtime environments `unknown`, `smarttv` and `alexa`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GenericDevice {
-    /// Build id.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub build_id: Option<String>,
-    /// Brand.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub brand: Option<String>,
-    /// Product.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub product: Option<String>,
-    /// Device name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub name: Option<String>,
-    /// Manufacturer.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub manufacturer: Option<String>,
-    /// OS version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub os_version: Option<String>,
-    /// Model.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub model: Option<String>,
-    /// Screen height in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_height: i32,
-    /// Screen width in pixels (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_width: i32,
-    /// Screen density (0 when unknown).
-    #[serde(default, deserialize_with = "l::i32")]
-    pub screen_dpi: i32,
-    /// Device country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub country: Option<String>,
-    /// Locale language.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_language: Option<String>,
-    /// Locale country.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub locale_country: Option<String>,
-    /// Offset from UTC in hours.
-    #[serde(default, deserialize_with = "l::i32")]
-    pub timezone_offset: i32,
-    /// Time zone name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub timezone_name: Option<String>,
-    /// Whether the device is a tablet.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_tablet: Option<bool>,
-    /// Whether the device supports telephony.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub supports_telephony: Option<bool>,
-    /// Whether the device has NFC.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub has_nfc: Option<bool>,
-    /// Whether Bluetooth is enabled.
-    #[serde(
-        default,
-        deserialize_with = "l::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bluetooth_enabled: Option<bool>,
-    /// Bluetooth version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub bluetooth_version: Option<String>,
-    /// Application name.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_name: Option<String>,
-    /// Application version.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_version: Option<String>,
-    /// Application package.
-    #[serde(
-        default,
-        deserialize_with = "l::string",
-        skip_serializing_if = "l::is_blank"
-    )]
-    pub application_package: Option<String>,
+    /// Device fields of the generic runtime environments `unknown`, `smarttv` and `alexa`.
+    pub struct GenericDevice {
+        build_id, brand, product, name, manufacturer, os_version, model, screen_height,
+        screen_width, screen_dpi, country, locale_language, locale_country, timezone_offset,
+        timezone_name, is_tablet, supports_telephony, has_nfc, bluetooth_enabled,
+        bluetooth_version, application_name, application_version, application_package,
+    }
 }

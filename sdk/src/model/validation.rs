@@ -4,8 +4,12 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use super::enums::{DsrType, EventType};
-use super::registration::{ModuleRegistrationResponse, Setting};
+use super::enums::DsrType;
+use super::event::EventType;
+use super::registration::{
+    AudienceProcessingRegistration, DsrProcessingRegistration, EventProcessingRegistration,
+    ModuleRegistrationResponse, Setting,
+};
 
 /// The longest description mParticle accepts, in characters (it must be shorter than 230).
 pub const MAX_DESCRIPTION_CHARS: usize = 229;
@@ -125,16 +129,7 @@ impl ModuleRegistrationResponse {
             });
         }
         if let Some(ev) = &self.event_processing_registration {
-            check_settings(
-                "event_processing_registration.account_settings",
-                &ev.account_settings,
-                &mut found,
-            );
-            check_settings(
-                "event_processing_registration.event_connection_settings",
-                &ev.event_connection_settings,
-                &mut found,
-            );
+            check_settings(ev.setting_lists(), &mut found);
             if ev.max_data_age_hours != -1 && ev.max_data_age_hours <= 0 {
                 found.push(RegistrationViolation::InvalidMaxDataAge {
                     value: ev.max_data_age_hours,
@@ -164,45 +159,23 @@ impl ModuleRegistrationResponse {
                     _ => {}
                 }
             }
-            for r in ev
-                .supported_runtime_environments
-                .iter()
+            let runtimes = ev.supported_runtime_environments.iter();
+            let unknown_runtimes = runtimes
                 .filter(|r| !r.is_known())
-            {
-                found.push(RegistrationViolation::UnknownValue {
-                    field: "supported_runtime_environments",
-                    value: r.to_string(),
-                });
-            }
-            for n in ev
-                .supported_system_notification_types
-                .iter()
+                .map(|r| ("supported_runtime_environments", r.to_string()));
+            let notifications = ev.supported_system_notification_types.iter();
+            let unknown_notifications = notifications
                 .filter(|n| !n.is_known())
-            {
-                found.push(RegistrationViolation::UnknownValue {
-                    field: "supported_system_notification_types",
-                    value: n.to_string(),
-                });
+                .map(|n| ("supported_system_notification_types", n.to_string()));
+            for (field, value) in unknown_runtimes.chain(unknown_notifications) {
+                found.push(RegistrationViolation::UnknownValue { field, value });
             }
         }
         if let Some(au) = &self.audience_processing_registration {
-            check_settings(
-                "audience_processing_registration.account_settings",
-                &au.account_settings,
-                &mut found,
-            );
-            check_settings(
-                "audience_processing_registration.audience_subscription_settings",
-                &au.audience_subscription_settings,
-                &mut found,
-            );
+            check_settings(au.setting_lists(), &mut found);
         }
         if let Some(dsr) = &self.dsr_processing_registration {
-            check_settings(
-                "dsr_processing_registration.account_settings",
-                &dsr.account_settings,
-                &mut found,
-            );
+            check_settings(dsr.setting_lists(), &mut found);
             for t in dsr
                 .supported_dsr_types
                 .iter()
@@ -222,25 +195,74 @@ impl ModuleRegistrationResponse {
 
     /// Every setting the registration declares, from all lists.
     pub fn all_settings(&self) -> impl Iterator<Item = &Setting> {
-        let ev = self.event_processing_registration.iter().flat_map(|r| {
-            r.account_settings
-                .iter()
-                .chain(r.event_connection_settings.iter())
-        });
-        let au = self.audience_processing_registration.iter().flat_map(|r| {
-            r.account_settings
-                .iter()
-                .chain(r.audience_subscription_settings.iter())
-        });
+        let ev = self
+            .event_processing_registration
+            .iter()
+            .flat_map(EventProcessingRegistration::setting_lists);
+        let au = self
+            .audience_processing_registration
+            .iter()
+            .flat_map(AudienceProcessingRegistration::setting_lists);
         let dsr = self
             .dsr_processing_registration
             .iter()
-            .flat_map(|r| r.account_settings.iter());
-        ev.chain(au).chain(dsr)
+            .flat_map(DsrProcessingRegistration::setting_lists);
+        ev.chain(au).chain(dsr).flat_map(|(_, settings)| settings)
     }
 }
 
-fn check_settings(list: &str, settings: &[Setting], found: &mut Vec<RegistrationViolation>) {
+/// Each settings list of a registration, with its path for violations.
+type SettingLists<'a, const N: usize> = [(&'static str, &'a [Setting]); N];
+
+impl EventProcessingRegistration {
+    fn setting_lists(&self) -> SettingLists<'_, 2> {
+        [
+            (
+                "event_processing_registration.account_settings",
+                &self.account_settings,
+            ),
+            (
+                "event_processing_registration.event_connection_settings",
+                &self.event_connection_settings,
+            ),
+        ]
+    }
+}
+
+impl AudienceProcessingRegistration {
+    fn setting_lists(&self) -> SettingLists<'_, 2> {
+        [
+            (
+                "audience_processing_registration.account_settings",
+                &self.account_settings,
+            ),
+            (
+                "audience_processing_registration.audience_subscription_settings",
+                &self.audience_subscription_settings,
+            ),
+        ]
+    }
+}
+
+impl DsrProcessingRegistration {
+    fn setting_lists(&self) -> SettingLists<'_, 1> {
+        [(
+            "dsr_processing_registration.account_settings",
+            &self.account_settings,
+        )]
+    }
+}
+
+fn check_settings<const N: usize>(
+    lists: SettingLists<'_, N>,
+    found: &mut Vec<RegistrationViolation>,
+) {
+    for (list, settings) in lists {
+        check_list(list, settings, found);
+    }
+}
+
+fn check_list(list: &str, settings: &[Setting], found: &mut Vec<RegistrationViolation>) {
     let mut seen = HashSet::new();
     for s in settings {
         let id = s.header.id.as_deref().unwrap_or_default();

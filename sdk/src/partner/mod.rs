@@ -15,7 +15,7 @@ use crate::model::{
     AudienceMembershipChangeResponse, AudienceSubscriptionRequest, AudienceSubscriptionResponse,
     CcpaConsentStateNotification, CustomEvent, DsrProcessingRequest, DsrProcessingResponse,
     ErrorEvent, EventData, EventHeader, EventProcessingRequest, EventProcessingResponse,
-    GdprConsentStateNotification, ImpressionEvent, ModuleRegistrationResponse,
+    GdprConsentStateNotification, ImpressionEvent, InvalidElement, ModuleRegistrationResponse,
     PrivacySettingChangeEvent, ProductActionEvent, PromotionActionEvent, PushMessageOpenEvent,
     PushMessageReceiptEvent, PushSubscriptionEvent, ScreenViewEvent, SessionEndEvent,
     SessionStartEvent, SystemNotification, Unrecognized, UserAttributeChangeEvent,
@@ -315,6 +315,33 @@ pub trait Partner: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Called for each list element of a request that could not be decoded (an event with a
+    /// string where a number belongs, a `null` user profile, an identity without a value, ...),
+    /// before the message's own hook, which then sees the lists without them.
+    ///
+    /// One malformed element no longer fails the whole message: the element is kept, with its
+    /// raw JSON, its typed error and its JSON path ([`InvalidElement`]), and the rest of the
+    /// message is processed. Errors returned here follow the usual contract: `Permanent` is
+    /// logged and ignored, `SuspendSubscription` answers `suspend_subscription: true` where the
+    /// message has that flag, and any other error fails the message (mParticle retries it).
+    ///
+    /// Default: logs the element's path and the error's kind and path at warn level (never its
+    /// content or the error's reason, which may hold personal data) and skips it.
+    async fn on_invalid_element(
+        &self,
+        ctx: &RequestContext,
+        element: &InvalidElement,
+    ) -> Result<(), PartnerError> {
+        let _ = ctx;
+        tracing::warn!(
+            path = element.path(),
+            kind = %element.kind(),
+            error_path = element.error().path(),
+            "skipping a list element that could not be decoded"
+        );
+        Ok(())
+    }
+
     /// Handles an audience connection change. Default: accepts it with no settings.
     async fn on_audience_subscription(
         &self,
@@ -348,7 +375,8 @@ pub trait Partner: Send + Sync + 'static {
 }
 
 /// The default batch walk: system notifications first, then events in array order, each to its
-/// own hook.
+/// own hook. Events and notifications that could not be decoded are not in the lists it walks:
+/// the dispatcher has handed them to [`Partner::on_invalid_element`] before.
 ///
 /// A [`PartnerError::Permanent`] from a hook drops that notification or event (logged) and the
 /// walk goes on; [`PartnerError::SuspendSubscription`] stops the walk and answers
@@ -366,7 +394,7 @@ pub async fn process_batch<P: Partner + ?Sized>(
             SystemNotification::CcpaConsentState(n) => {
                 partner.on_ccpa_consent_change(ctx, batch, n).await
             }
-            SystemNotification::Unknown(raw) => {
+            SystemNotification::Unrecognized(raw) => {
                 tracing::warn!(
                     notification_type = raw.type_name(),
                     "skipping a system notification of unknown type"
@@ -384,7 +412,9 @@ pub async fn process_batch<P: Partner + ?Sized>(
                 partner.on_session_start(ctx, batch, &event.header, e).await
             }
             EventData::SessionEnd(e) => partner.on_session_end(ctx, batch, &event.header, e).await,
-            EventData::Custom(e) => partner.on_custom_event(ctx, batch, &event.header, e).await,
+            EventData::CustomEvent(e) => {
+                partner.on_custom_event(ctx, batch, &event.header, e).await
+            }
             EventData::ScreenView(e) => partner.on_screen_view(ctx, batch, &event.header, e).await,
             EventData::Error(e) => partner.on_error(ctx, batch, &event.header, e).await,
             EventData::PrivacySettingChange(e) => {
@@ -434,7 +464,7 @@ pub async fn process_batch<P: Partner + ?Sized>(
                     .on_push_message_open(ctx, batch, &event.header, e)
                     .await
             }
-            EventData::Unknown(raw) => {
+            EventData::Unrecognized(raw) => {
                 partner
                     .on_unknown_event(ctx, batch, &event.header, raw)
                     .await

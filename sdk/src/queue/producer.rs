@@ -179,9 +179,8 @@ impl<P: Partner> Producer<P> {
         invocation: Invocation,
     ) -> Result<Message, FunctionError> {
         let deadline = invocation.deadline;
-        let response = match self.success_response(&message) {
-            Some(response) => response,
-            None => return self.dispatcher.dispatch(message, invocation).await,
+        let Some(response) = self.success_response(&message) else {
+            return self.dispatcher.dispatch(message, invocation).await;
         };
         match self.enqueue(&message, deadline).await? {
             Enqueued::Queued { .. } => Ok(Message::new(response)),

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::codec::EncodeError;
-use crate::model::{Message, MessageBody};
+use crate::model::{List, Message, MessageBody};
 
 /// A message cannot be put on the queue as it is, nor split into parts that fit.
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +87,7 @@ pub fn split(message: &Message, max_bytes: usize) -> Result<Vec<String>, SplitEr
             };
             let build = |first: bool, range: std::ops::Range<usize>| {
                 let mut part = if first { batch.clone() } else { rest.clone() };
-                part.events = batch.events[range].to_vec();
+                part.events = part_of(&batch.events, first, range);
                 Message {
                     envelope: message.envelope.clone(),
                     body: part.into(),
@@ -97,9 +97,9 @@ pub fn split(message: &Message, max_bytes: usize) -> Result<Vec<String>, SplitEr
         }
         MessageBody::AudienceMembershipChangeRequest(change) => match &change.user_profiles {
             Some(profiles) if !profiles.is_empty() => {
-                let build = |_first: bool, range: std::ops::Range<usize>| {
+                let build = |first: bool, range: std::ops::Range<usize>| {
                     let mut part = change.clone();
-                    part.user_profiles = Some(profiles[range].to_vec());
+                    part.user_profiles = Some(part_of(profiles, first, range));
                     Message {
                         envelope: message.envelope.clone(),
                         body: part.into(),
@@ -111,6 +111,17 @@ pub fn split(message: &Message, max_bytes: usize) -> Result<Vec<String>, SplitEr
         },
         _ => Err(not_splittable(message, whole.len(), max_bytes)),
     }
+}
+
+/// The elements `range` of a list; the first part also carries the list's invalid elements (as
+/// the JSON they arrived as, after its valid ones), so that the consumer reports them.
+fn part_of<T: Clone>(list: &List<T>, first: bool, range: std::ops::Range<usize>) -> List<T> {
+    let invalid = if first {
+        list.invalid().cloned().collect()
+    } else {
+        Vec::new()
+    };
+    List::from_parts(list[range].to_vec(), invalid)
 }
 
 fn not_splittable(message: &Message, bytes: usize, max_bytes: usize) -> SplitError {
@@ -274,6 +285,45 @@ mod tests {
     }
 
     #[test]
+    fn invalid_events_of_an_oversized_batch_travel_in_the_first_part() {
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&big_batch(200, 200).encode().unwrap()).unwrap();
+        let events = json["events"].as_array_mut().unwrap();
+        events.insert(3, serde_json::json!(42));
+        events.insert(
+            150,
+            serde_json::json!({"event_type": "custom_event", "data": 7}),
+        );
+        let message = Message::decode(json.to_string().as_bytes()).unwrap();
+        let MessageBody::EventProcessingRequest(original) = &message.body else {
+            unreachable!()
+        };
+        assert_eq!(original.events.invalid().count(), 2);
+
+        let parts = split(&message, 16 * 1024).unwrap();
+        assert!(parts.len() > 2);
+        let (_, first) = decode_batch(&parts[0]);
+        let kept: Vec<String> = first
+            .events
+            .invalid()
+            .map(|e| e.raw_json().to_owned())
+            .collect();
+        assert_eq!(kept.len(), 2, "both invalid events in the first part");
+        assert_eq!(kept[0], "42");
+        let mut ids = Vec::new();
+        for part in &parts {
+            assert!(part.len() <= 16 * 1024);
+            let (_, batch) = decode_batch(part);
+            if !std::ptr::eq(part, &parts[0]) {
+                assert_eq!(batch.events.invalid().count(), 0);
+            }
+            ids.extend(batch.events.iter().map(|e| e.header.id));
+        }
+        let expected: Vec<_> = original.events.iter().map(|e| e.header.id).collect();
+        assert_eq!(ids, expected);
+    }
+
+    #[test]
     fn an_oversized_membership_change_is_split_by_user_profiles() {
         let changes: Vec<(String, i32, AudienceAction)> = (0..300)
             .map(|i| (format!("user-{i}@example.com"), i % 3, AudienceAction::Add))
@@ -300,7 +350,7 @@ mod tests {
             assert_eq!(change.account, original.account);
             profiles.extend(change.user_profiles.unwrap_or_default());
         }
-        assert_eq!(Some(profiles), original.user_profiles);
+        assert_eq!(Some(List::from(profiles)), original.user_profiles);
     }
 
     #[test]
@@ -340,7 +390,7 @@ mod tests {
         assert!(!parts[0].contains(['\u{fffe}', '\u{ffff}']));
         assert!(parts[0].contains("\\ufffe"));
         let (_, batch) = decode_batch(&parts[0]);
-        let EventData::Custom(event) = &batch.events[0].data else {
+        let EventData::CustomEvent(event) = &batch.events[0].data else {
             panic!("not a custom event")
         };
         assert_eq!(event.name.as_deref(), Some("odd \u{fffe} and \u{ffff}"));

@@ -60,13 +60,15 @@ pub fn audience_membership(account_id: i32, changes: &[(&str, i32, AudienceActio
                 UserIdentityType::Email,
                 IdentityEncoding::Raw,
                 *email,
-            )],
+            )]
+            .into(),
             audiences: vec![Audience {
                 audience_id: *audience_id,
                 audience_name: Some(format!("Audience {audience_id}")),
                 action: Some(action.clone()),
                 ..Default::default()
-            }],
+            }]
+            .into(),
             ..Default::default()
         })
         .collect();

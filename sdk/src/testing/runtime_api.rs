@@ -7,19 +7,15 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use http::{Method, Request, Response, StatusCode};
 use tokio::sync::{Notify, oneshot};
 
 use super::invoke::TEST_FUNCTION_ARN;
+use super::loopback::{LoopbackServer, serve_loopback};
 
 const PREFIX: &str = "/2018-06-01/runtime";
 
@@ -87,50 +83,23 @@ struct State {
 
 /// A Lambda Runtime API on `127.0.0.1`, serving until dropped.
 pub struct MockRuntimeApi {
-    addr: SocketAddr,
+    server: LoopbackServer,
     state: Arc<State>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for MockRuntimeApi {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
 }
 
 impl MockRuntimeApi {
     /// Binds a free loopback port and starts serving.
     pub async fn start() -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
         let state = Arc::new(State::default());
         let served = Arc::clone(&state);
-        let server = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let state = Arc::clone(&served);
-                tokio::spawn(async move {
-                    let service =
-                        hyper::service::service_fn(move |req| route(Arc::clone(&state), req));
-                    // A function that exits mid-request just closes its connection.
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Ok(Self {
-            addr,
-            state,
-            server,
-        })
+        // A function that exits mid-request just closes its connection.
+        let server = serve_loopback(0, move |req| route(Arc::clone(&served), req)).await?;
+        Ok(Self { server, state })
     }
 
     /// `host:port`, the value of `AWS_LAMBDA_RUNTIME_API`.
     pub fn address(&self) -> String {
-        self.addr.to_string()
+        self.server.addr().to_string()
     }
 
     /// The environment a function needs to run against this API.
@@ -231,19 +200,16 @@ impl Drop for FunctionProcess {
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(body.into()));
+fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Bytes> {
+    let mut response = Response::new(body.into());
     *response.status_mut() = status;
     response
 }
 
-async fn route(
-    state: Arc<State>,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn route(state: Arc<State>, req: Request<Bytes>) -> Result<Response<Bytes>, Infallible> {
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
     let Some(rest) = path.strip_prefix(PREFIX) else {
@@ -255,12 +221,7 @@ async fn route(
     if method != Method::POST {
         return Ok(reply(StatusCode::METHOD_NOT_ALLOWED, ""));
     }
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = req.into_body();
     if rest == "/init/error" {
         *lock(&state.init_error) = Some(String::from_utf8_lossy(&body).into_owned());
         state.init_failed.notify_waiters();
@@ -296,7 +257,7 @@ async fn route(
 }
 
 /// Long-polls until an invocation is queued, like the real `/next`.
-async fn next(state: &State) -> Response<Full<Bytes>> {
+async fn next(state: &State) -> Response<Bytes> {
     loop {
         let notified = state.queued.notified();
         if let Some(p) = lock(&state.queue).pop_front() {
@@ -312,7 +273,7 @@ async fn next(state: &State) -> Response<Full<Bytes>> {
                 ),
             ];
             for (name, value) in pairs {
-                if let Ok(value) = hyper::header::HeaderValue::from_str(&value) {
+                if let Ok(value) = http::header::HeaderValue::from_str(&value) {
                     headers.insert(name, value);
                 }
             }
