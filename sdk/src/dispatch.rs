@@ -89,26 +89,9 @@ impl<P: Partner> Dispatcher<P> {
         payload: B,
         invocation: Invocation,
     ) -> Result<Vec<u8>, FunctionError> {
-        let span = tracing::info_span!(
-            "firehose",
-            request_id = %invocation.request_id,
-            message_type = field::Empty,
-            message_id = field::Empty,
-            account_id = field::Empty,
-            event_count = field::Empty,
-            invalid_elements = field::Empty,
-        );
-        async {
-            let message = Message::decode_request(payload.as_ref()).inspect_err(|e| {
-                tracing::error!(kind = %e.kind(), path = e.path(), reason = e.reason(), "undecodable message");
-            })?;
-            drop(payload);
-            let response = self.dispatch(message, invocation).await?;
-            response
-                .encode()
-                .map_err(|e| FunctionError::new(ErrorType::Internal, e.to_string()))
-        }
-        .instrument(span)
+        serve_encoded("direct", payload, invocation, |message, invocation| {
+            self.dispatch(message, invocation)
+        })
         .await
     }
 
@@ -146,13 +129,7 @@ impl<P: Partner> Dispatcher<P> {
 
     /// The request context the hooks get for `message` in `invocation`.
     pub(crate) fn context(&self, message: &Message, invocation: Invocation) -> RequestContext {
-        let account = match &message.body {
-            MessageBody::EventProcessingRequest(r) => r.account.as_ref(),
-            MessageBody::AudienceSubscriptionRequest(r) => r.account.as_ref(),
-            MessageBody::AudienceMembershipChangeRequest(r) => r.account.as_ref(),
-            MessageBody::DsrProcessingRequest(r) => r.account.as_ref(),
-            _ => None,
-        };
+        let account = message.body.account();
         let settings = Settings::with_confidential_set(
             account
                 .map(|a| a.account_settings.clone())
@@ -322,4 +299,42 @@ fn settle<R: Answer>(outcome: Result<R, PartnerError>, what: &str) -> Result<R, 
         // A message without the flag cannot suspend anything: keep the data, mParticle retries.
         (Settlement::Suspend(e) | Settlement::Fail(e), _) => Err(FunctionError::from_partner(e)),
     }
+}
+
+/// Decodes one request, serves it with `serve` and encodes the answer, inside the `firehose`
+/// span that every log line of the hooks carries (`mode` says which adapter served it). The
+/// payload is dropped as soon as it is decoded.
+pub(crate) async fn serve_encoded<B, F, Fut>(
+    mode: &'static str,
+    payload: B,
+    invocation: Invocation,
+    serve: F,
+) -> Result<Vec<u8>, FunctionError>
+where
+    B: AsRef<[u8]>,
+    F: FnOnce(Message, Invocation) -> Fut,
+    Fut: Future<Output = Result<Message, FunctionError>>,
+{
+    let span = tracing::info_span!(
+        "firehose",
+        request_id = %invocation.request_id,
+        mode,
+        message_type = field::Empty,
+        message_id = field::Empty,
+        account_id = field::Empty,
+        event_count = field::Empty,
+        invalid_elements = field::Empty,
+    );
+    async move {
+        let message = Message::decode_request(payload.as_ref()).inspect_err(|e| {
+            tracing::error!(kind = %e.kind(), path = e.path(), reason = e.reason(), "undecodable message");
+        })?;
+        drop(payload);
+        serve(message, invocation)
+            .await?
+            .encode()
+            .map_err(|e| FunctionError::new(ErrorType::Internal, e.to_string()))
+    }
+    .instrument(span)
+    .await
 }

@@ -2,6 +2,7 @@
 
 use uuid::Uuid;
 
+use super::account::Account;
 use super::audience::*;
 use super::dsr::{DsrProcessingRequest, DsrProcessingResponse};
 use super::event::{EventProcessingRequest, EventProcessingResponse};
@@ -84,6 +85,18 @@ impl MessageBody {
     /// Whether this is one of the five response types.
     pub fn is_response(&self) -> bool {
         self.type_name().ends_with("_response")
+    }
+
+    /// The account of a request that names one: event batches, audience subscription and
+    /// membership changes, and data-subject requests.
+    pub fn account(&self) -> Option<&Account> {
+        match self {
+            MessageBody::EventProcessingRequest(r) => r.account.as_ref(),
+            MessageBody::AudienceSubscriptionRequest(r) => r.account.as_ref(),
+            MessageBody::AudienceMembershipChangeRequest(r) => r.account.as_ref(),
+            MessageBody::DsrProcessingRequest(r) => r.account.as_ref(),
+            _ => None,
+        }
     }
 }
 

@@ -596,14 +596,7 @@ fn lanes(records: &[SqsMessage]) -> Vec<Vec<usize>> {
 
 /// The key a partner back-off is remembered by: the message's account.
 fn partner_key(message: &Message) -> String {
-    let account = match &message.body {
-        MessageBody::EventProcessingRequest(r) => r.account.as_ref(),
-        MessageBody::AudienceSubscriptionRequest(r) => r.account.as_ref(),
-        MessageBody::AudienceMembershipChangeRequest(r) => r.account.as_ref(),
-        MessageBody::DsrProcessingRequest(r) => r.account.as_ref(),
-        _ => None,
-    };
-    account.map_or_else(
+    message.body.account().map_or_else(
         || "global".to_owned(),
         |a| format!("account:{}", a.account_id),
     )

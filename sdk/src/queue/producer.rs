@@ -3,8 +3,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tracing::{Instrument, field};
-
 use super::split::{SplitError, split};
 use super::{OutgoingMessage, QueueApi, is_fifo};
 use crate::dispatch::Dispatcher;
@@ -149,25 +147,9 @@ impl<P: Partner> Producer<P> {
         payload: &[u8],
         invocation: Invocation,
     ) -> Result<Vec<u8>, FunctionError> {
-        let span = tracing::info_span!(
-            "firehose",
-            request_id = %invocation.request_id,
-            mode = "queue",
-            message_type = field::Empty,
-            message_id = field::Empty,
-            account_id = field::Empty,
-            event_count = field::Empty,
-        );
-        async {
-            let message = Message::decode_request(payload).inspect_err(|e| {
-                tracing::error!(kind = %e.kind(), path = e.path(), reason = e.reason(), "undecodable message");
-            })?;
-            let response = self.serve(message, invocation).await?;
-            response
-                .encode()
-                .map_err(|e| FunctionError::new(ErrorType::Internal, e.to_string()))
-        }
-        .instrument(span)
+        crate::dispatch::serve_encoded("queue", payload, invocation, |message, invocation| {
+            self.serve(message, invocation)
+        })
         .await
     }
 
