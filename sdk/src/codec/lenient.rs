@@ -455,3 +455,86 @@ pub fn write_nested_map<S: Serializer>(
     }
     out.end()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Json<'a> = serde_json::Deserializer<serde_json::de::StrRead<'a>>;
+
+    /// Reads each JSON text of `refused` with `read`, which must refuse it as `expected`, found
+    /// the kind paired with the text.
+    fn assert_refuses<T: fmt::Debug>(
+        expected: &str,
+        refused: &[(&str, &str)],
+        read: impl Fn(&mut Json<'_>) -> Result<T, serde_json::Error>,
+    ) {
+        for (json, found) in refused {
+            let mut de = serde_json::Deserializer::from_str(json);
+            let text = read(&mut de).expect_err(json).to_string();
+            let want = format!("expected {expected}, found {found}");
+            assert!(text.contains(&want), "{json}: {text}");
+        }
+    }
+
+    #[test]
+    fn each_decoder_names_what_it_expected_and_what_it_found() {
+        let (boolean, object, array) = (
+            ("true", "a boolean"),
+            ("{}", "an object"),
+            ("[]", "an array"),
+        );
+        let numbers = [("1", "a number"), ("-1", "a number"), ("1.5", "a number")];
+        assert_refuses("a 32-bit integer", &[boolean, object, array], |d| {
+            opt_i32(d)
+        });
+        assert_refuses("a 64-bit integer", &[object], |d| i64(d));
+        assert_refuses("a number", &[array], |d| opt_f64(d));
+        assert_refuses(
+            "a boolean",
+            &[("1.5", "a fractional number"), object, array],
+            |d| opt_bool(d),
+        );
+        let not_objects = [array, ("\"x\"", "a string"), ("false", "a boolean")];
+        assert_refuses("an object", &[&numbers[..], &not_objects].concat(), |d| {
+            string_map(d)
+        });
+        let not_strings = [boolean, object, array];
+        assert_refuses("a string", &[&numbers[..], &not_strings].concat(), |d| {
+            opt_enum::<_, String>(d)
+        });
+    }
+
+    #[test]
+    fn null_is_the_decoders_empty_value() {
+        fn read(json: &str) -> serde_json::Deserializer<serde_json::de::StrRead<'_>> {
+            serde_json::Deserializer::from_str(json)
+        }
+        assert_eq!(opt_i32(&mut read("null")).ok(), Some(None));
+        assert_eq!(f64(&mut read("null")).ok(), Some(0.0));
+        assert_eq!(bool_default_true(&mut read("null")).ok(), Some(true));
+        assert_eq!(string_map(&mut read("null")).ok(), Some(BTreeMap::new()));
+        assert_eq!(opt_enum::<_, String>(&mut read("null")).ok(), Some(None));
+    }
+
+    #[test]
+    fn written_maps_leave_out_empty_entries() {
+        let inner = BTreeMap::from([
+            ("a".to_owned(), "1".to_owned()),
+            ("b".to_owned(), String::new()),
+        ]);
+        let nested = BTreeMap::from([
+            ("x".to_owned(), inner.clone()),
+            (
+                "y".to_owned(),
+                BTreeMap::from([("c".to_owned(), String::new())]),
+            ),
+        ]);
+        let mut out = Vec::new();
+        write_string_map(&inner, &mut serde_json::Serializer::new(&mut out)).expect("writes");
+        assert_eq!(String::from_utf8_lossy(&out), r#"{"a":"1"}"#);
+        out.clear();
+        write_nested_map(&nested, &mut serde_json::Serializer::new(&mut out)).expect("writes");
+        assert_eq!(String::from_utf8_lossy(&out), r#"{"x":{"a":"1"}}"#);
+    }
+}
