@@ -22,6 +22,66 @@ fn wrong_type<E: de::Error>(expected: &str, found: &str) -> E {
     )
 }
 
+/// What a lenient visitor names in its wrong-type errors ("expected *a boolean*, found an array").
+trait Expects {
+    fn expects(&self) -> &'static str;
+}
+
+/// The [`Visitor`] methods the lenient visitors share: `null` reads as `$null`, a present option
+/// is looked through, and each JSON kind listed after `reject` is a wrong-type error naming
+/// [`Expects::expects`]. Written once so that every decoder refuses the same kinds the same way.
+macro_rules! lenient_visits {
+    (null => $null:expr; reject $($kind:ident)*) => {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($null)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($null)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        $(lenient_visits!(@reject $kind);)*
+    };
+    (@reject boolean) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(wrong_type(self.expects(), "a boolean"))
+        }
+    };
+    (@reject number) => {
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(wrong_type(self.expects(), "a number"))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(wrong_type(self.expects(), "a number"))
+        }
+        lenient_visits!(@reject_f64 "a number");
+    };
+    (@reject fraction) => {
+        lenient_visits!(@reject_f64 "a fractional number");
+    };
+    (@reject_f64 $found:literal) => {
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(wrong_type(self.expects(), $found))
+        }
+    };
+    (@reject string) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(wrong_type(self.expects(), "a string"))
+        }
+    };
+    (@reject object) => {
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(wrong_type(self.expects(), "an object"))
+        }
+    };
+    (@reject array) => {
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(wrong_type(self.expects(), "an array"))
+        }
+    };
+}
+
 /// A scalar read as text, borrowed from the input when it needs no unescaping.
 pub(crate) enum Scalar<'de> {
     /// A string without escapes, or a number or boolean exactly as written.
@@ -86,6 +146,12 @@ enum Num {
 
 struct NumVisitor(&'static str);
 
+impl Expects for NumVisitor {
+    fn expects(&self) -> &'static str {
+        self.0
+    }
+}
+
 impl<'de> Visitor<'de> for NumVisitor {
     type Value = Option<Num>;
 
@@ -117,24 +183,7 @@ impl<'de> Visitor<'de> for NumVisitor {
             )),
         }
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(wrong_type(self.0, "a boolean"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(wrong_type(self.0, "an object"))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(wrong_type(self.0, "an array"))
-    }
+    lenient_visits!(null => None; reject boolean object array);
 }
 
 fn integer<'de, D: Deserializer<'de>, T: TryFrom<i128>>(
@@ -198,6 +247,12 @@ pub fn f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 
 struct BoolVisitor;
 
+impl Expects for BoolVisitor {
+    fn expects(&self) -> &'static str {
+        "a boolean"
+    }
+}
+
 impl<'de> Visitor<'de> for BoolVisitor {
     type Value = Option<bool>;
 
@@ -224,24 +279,7 @@ impl<'de> Visitor<'de> for BoolVisitor {
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
         Ok(Some(v != 0))
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Err(wrong_type("a boolean", "a fractional number"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(wrong_type("a boolean", "an object"))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(wrong_type("a boolean", "an array"))
-    }
+    lenient_visits!(null => None; reject fraction object array);
 }
 
 /// A boolean (Java `boolean`): `true`/`false`, `"true"`/`"false"`, `1`/`0`; `null` is false.
@@ -288,6 +326,11 @@ impl<'de> Deserialize<'de> for Text {
 /// value is `null` are dropped (Java would drop them on output anyway); `null` is an empty map.
 pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
     struct MapVisitor;
+    impl Expects for MapVisitor {
+        fn expects(&self) -> &'static str {
+            "an object"
+        }
+    }
     impl<'de> Visitor<'de> for MapVisitor {
         type Value = BTreeMap<String, String>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -303,33 +346,7 @@ pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, St
             }
             Ok(out)
         }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-            Err(wrong_type("an object", "an array"))
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Err(wrong_type("an object", "a string"))
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Err(wrong_type("an object", "a number"))
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Err(wrong_type("an object", "a number"))
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Err(wrong_type("an object", "a number"))
-        }
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Err(wrong_type("an object", "a boolean"))
-        }
+        lenient_visits!(null => BTreeMap::new(); reject array string number boolean);
     }
     d.deserialize_any(MapVisitor)
 }
@@ -358,6 +375,11 @@ pub fn nested_string_map<'de, D: Deserializer<'de>>(
 /// An enum value (a wire string); `null` is `None`.
 pub fn opt_enum<'de, D: Deserializer<'de>, T: FromStr>(d: D) -> Result<Option<T>, D::Error> {
     struct EnumVisitor<T>(PhantomData<T>);
+    impl<T> Expects for EnumVisitor<T> {
+        fn expects(&self) -> &'static str {
+            "a string"
+        }
+    }
     impl<'de, T: FromStr> Visitor<'de> for EnumVisitor<T> {
         type Value = Option<T>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -366,33 +388,7 @@ pub fn opt_enum<'de, D: Deserializer<'de>, T: FromStr>(d: D) -> Result<Option<T>
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
             Ok(T::from_str(v).ok())
         }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Err(wrong_type("a string", "a number"))
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Err(wrong_type("a string", "a number"))
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Err(wrong_type("a string", "a number"))
-        }
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Err(wrong_type("a string", "a boolean"))
-        }
-        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-            Err(wrong_type("a string", "an object"))
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-            Err(wrong_type("a string", "an array"))
-        }
+        lenient_visits!(null => None; reject number boolean object array);
     }
     d.deserialize_any(EnumVisitor(PhantomData))
 }
