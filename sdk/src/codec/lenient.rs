@@ -422,16 +422,29 @@ pub fn nested_map_is_blank(m: &BTreeMap<String, BTreeMap<String, String>>) -> bo
     m.values().all(map_is_blank)
 }
 
+/// Writes `entries` as a JSON object; the field encoders pass the entries Java would include.
+pub(crate) fn write_entries<K, V, S>(
+    entries: impl IntoIterator<Item = (K, V)>,
+    s: S,
+) -> Result<S::Ok, S::Error>
+where
+    K: Serialize,
+    V: Serialize,
+    S: Serializer,
+{
+    let mut out = s.serialize_map(None)?;
+    for (k, v) in entries {
+        out.serialize_entry(&k, &v)?;
+    }
+    out.end()
+}
+
 /// Writes a string map without its empty entries (Java's content inclusion).
 pub fn write_string_map<S: Serializer>(
     m: &BTreeMap<String, String>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
-    let mut out = s.serialize_map(None)?;
-    for (k, v) in m.iter().filter(|(_, v)| !v.is_empty()) {
-        out.serialize_entry(k, v)?;
-    }
-    out.end()
+    write_entries(m.iter().filter(|(_, v)| !v.is_empty()), s)
 }
 
 /// Writes a nested string map without its empty entries, at both levels.
@@ -445,11 +458,8 @@ pub fn write_nested_map<S: Serializer>(
             write_string_map(self.0, s)
         }
     }
-    let mut out = s.serialize_map(None)?;
-    for (k, v) in m.iter().filter(|(_, v)| !map_is_blank(v)) {
-        out.serialize_entry(k, &Inner(v))?;
-    }
-    out.end()
+    let kept = m.iter().filter(|(_, v)| !map_is_blank(v));
+    write_entries(kept.map(|(k, v)| (k, Inner(v))), s)
 }
 
 #[cfg(test)]
