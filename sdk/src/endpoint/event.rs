@@ -4,7 +4,6 @@
 //! `aws_lambda_events`' (the ones `lambda_http` is built on).
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::fmt;
 
 use aws_lambda_events::alb::{AlbTargetGroupRequest, AlbTargetGroupResponse};
@@ -56,76 +55,110 @@ impl Origin {
     /// assert_eq!(Origin::of(br#"{"type":"event_processing_request"}"#), None);
     /// ```
     pub fn of(event: &[u8]) -> Option<Origin> {
-        let found = Cell::new(None);
-        let fallback = Cell::new(None);
-        // The visitor ends the parse with an error once it has decided; the outcome is in the
-        // cells, not in the result.
-        let _ = serde_json::Deserializer::from_slice(event).deserialize_map(Keys {
-            found: &found,
-            fallback: &fallback,
-        });
-        found.get().or(fallback.get())
+        let mut keys = OriginKeys { fallback: None };
+        scan_keys(event, &mut keys).or(keys.fallback)
+    }
+}
+
+/// Decides something from the top-level keys of a JSON object, reading no more of it than it
+/// must.
+pub(crate) trait KeyScan<'de> {
+    /// What the keys decide.
+    type Decision;
+    /// Reads (or skips) the value of `key`; `Some` decides, and ends the scan.
+    fn key<A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<Option<Self::Decision>, A::Error>;
+}
+
+/// Scans the top-level keys of `json` until `scan` decides; `None` when no key decides or the
+/// text is no JSON object.
+pub(crate) fn scan_keys<'de, S: KeyScan<'de>>(
+    json: &'de [u8],
+    scan: &mut S,
+) -> Option<S::Decision> {
+    let mut decision = None;
+    // The visitor ends the parse with an error once it has decided (what follows is not the
+    // scan's to judge); the outcome is in `decision`, not in the result.
+    let _ = serde_json::Deserializer::from_slice(json).deserialize_map(Scanner {
+        scan,
+        decision: &mut decision,
+    });
+    decision
+}
+
+/// The visitor of [`scan_keys`].
+struct Scanner<'a, 'de, S: KeyScan<'de>> {
+    scan: &'a mut S,
+    decision: &'a mut Option<S::Decision>,
+}
+
+impl<'de, S: KeyScan<'de>> Visitor<'de> for Scanner<'_, 'de, S> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if let Some(decision) = self.scan.key(&key, &mut map)? {
+                *self.decision = Some(decision);
+                return Err(de::Error::custom("decided"));
+            }
+        }
+        Ok(())
     }
 }
 
 /// Reads top-level keys until one decides the origin.
-struct Keys<'a> {
-    found: &'a Cell<Option<Origin>>,
+struct OriginKeys {
     /// What the keys seen so far suggest, if nothing decides.
-    fallback: &'a Cell<Option<Origin>>,
+    fallback: Option<Origin>,
 }
 
-impl<'de> Visitor<'de> for Keys<'_> {
-    type Value = ();
+impl<'de> KeyScan<'de> for OriginKeys {
+    type Decision = Origin;
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an HTTP event")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn key<A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<Option<Origin>, A::Error> {
         // A null decides nothing: `cargo lambda watch` serializes every field of its function
         // URL events, unused ones (`"resource":null`, ...) included.
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let origin = match key.as_ref() {
-                "version" => match map.next_value::<Option<Cow<'de, str>>>()? {
-                    None => continue,
-                    Some(v) if v == "2.0" => Origin::FunctionUrl,
-                    Some(_) => Origin::ApiGatewayV1,
-                },
-                "requestContext" => match map.next_value::<Option<ContextKeys>>()? {
-                    None => continue,
-                    Some(ContextKeys { elb: true, .. }) => Origin::Alb,
-                    Some(ContextKeys { http: true, .. }) => Origin::FunctionUrl,
-                    Some(_) => Origin::ApiGatewayV1,
-                },
-                "rawPath" | "routeKey" | "rawQueryString" => {
-                    match map.next_value::<Option<IgnoredAny>>()? {
-                        None => continue,
-                        Some(_) => Origin::FunctionUrl,
-                    }
-                }
-                "resource" | "multiValueQueryStringParameters" | "pathParameters" => {
-                    match map.next_value::<Option<IgnoredAny>>()? {
-                        None => continue,
-                        Some(_) => Origin::ApiGatewayV1,
-                    }
-                }
-                "httpMethod" => {
-                    // REST APIs and ALBs both have it (and the emulator's 2.0 events):
-                    // `requestContext` or `version` tell them apart.
-                    self.fallback.set(Some(Origin::ApiGatewayV1));
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            self.found.set(Some(origin));
-            return Err(de::Error::custom("decided"));
-        }
-        Ok(())
+        Ok(match key {
+            "version" => match map.next_value::<Option<Cow<'de, str>>>()? {
+                None => None,
+                Some(v) if v == "2.0" => Some(Origin::FunctionUrl),
+                Some(_) => Some(Origin::ApiGatewayV1),
+            },
+            "requestContext" => match map.next_value::<Option<ContextKeys>>()? {
+                None => None,
+                Some(ContextKeys { elb: true, .. }) => Some(Origin::Alb),
+                Some(ContextKeys { http: true, .. }) => Some(Origin::FunctionUrl),
+                Some(_) => Some(Origin::ApiGatewayV1),
+            },
+            "rawPath" | "routeKey" | "rawQueryString" => map
+                .next_value::<Option<IgnoredAny>>()?
+                .map(|_| Origin::FunctionUrl),
+            "resource" | "multiValueQueryStringParameters" | "pathParameters" => map
+                .next_value::<Option<IgnoredAny>>()?
+                .map(|_| Origin::ApiGatewayV1),
+            "httpMethod" => {
+                // REST APIs and ALBs both have it (and the emulator's 2.0 events):
+                // `requestContext` or `version` tell them apart.
+                self.fallback = Some(Origin::ApiGatewayV1);
+                map.next_value::<IgnoredAny>()?;
+                None
+            }
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+                None
+            }
+        })
     }
 }
 
