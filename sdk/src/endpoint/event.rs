@@ -287,6 +287,24 @@ fn typed<T: DeserializeOwned>(origin: Origin, event: &[u8]) -> Result<T, EventEr
         .map_err(|e| error("$".to_owned(), e.to_string()))
 }
 
+/// Serializes a response of `$ty` with the fields given set and the others at their defaults.
+/// Field by field because the response types are `#[non_exhaustive]`: no struct literal can
+/// build them outside their crate.
+macro_rules! response_json {
+    // A field given as in a struct literal: `name: value`, or `name` for a variable of its name.
+    (@value $field:ident) => {
+        $field
+    };
+    (@value $field:ident $value:expr) => {
+        $value
+    };
+    ($ty:ty { $($field:ident $(: $value:expr)?),* $(,)? }) => {{
+        let mut r = <$ty>::default();
+        $(r.$field = response_json!(@value $field $($value)?);)*
+        serde_json::to_vec(&r)
+    }};
+}
+
 /// Renders an answer in the response shape `origin` expects. Serializing these types only
 /// fails for header values that are not UTF-8, which the endpoint never sets.
 pub(crate) fn render(
@@ -298,37 +316,31 @@ pub(crate) fn render(
     let code = i64::from(status.as_u16());
     let body = Some(Body::Text(body));
     match origin {
-        Origin::FunctionUrl => {
-            let mut r = ApiGatewayV2httpResponse::default();
-            r.status_code = code;
-            r.headers = headers;
-            r.body = body;
-            serde_json::to_vec(&r)
-        }
-        Origin::ApiGatewayV1 => {
-            // Headers only in the multi-value map: API Gateway merges both maps, and the same
-            // header in both would be sent twice.
-            let mut r = ApiGatewayProxyResponse::default();
-            r.status_code = code;
-            r.multi_value_headers = headers;
-            r.body = body;
-            serde_json::to_vec(&r)
-        }
-        Origin::Alb => {
-            // Both maps: a target group reads one or the other depending on its multi-value
-            // headers setting.
-            let mut r = AlbTargetGroupResponse::default();
-            r.status_code = code;
-            r.status_description = Some(format!(
+        Origin::FunctionUrl => response_json!(ApiGatewayV2httpResponse {
+            status_code: code,
+            headers,
+            body,
+        }),
+        // Headers only in the multi-value map: API Gateway merges both maps, and the same
+        // header in both would be sent twice.
+        Origin::ApiGatewayV1 => response_json!(ApiGatewayProxyResponse {
+            status_code: code,
+            multi_value_headers: headers,
+            body,
+        }),
+        // Both maps: a target group reads one or the other depending on its multi-value headers
+        // setting.
+        Origin::Alb => response_json!(AlbTargetGroupResponse {
+            status_code: code,
+            status_description: Some(format!(
                 "{} {}",
                 status.as_u16(),
                 status.canonical_reason().unwrap_or_default()
-            ));
-            r.multi_value_headers = headers.clone();
-            r.headers = headers;
-            r.body = body;
-            serde_json::to_vec(&r)
-        }
+            )),
+            multi_value_headers: headers.clone(),
+            headers,
+            body,
+        }),
     }
 }
 
