@@ -1,4 +1,5 @@
-//! What the realistic batches are made of: screens, events, products, prices, places and names.
+//! What the realistic batches are made of: screens, events, products, prices, places, names, and
+//! the runtime environment of each storefront.
 
 pub(super) const SCREENS: &[&str] = &[
     "Home",
