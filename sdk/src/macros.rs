@@ -28,147 +28,127 @@
 /// written the same way, and read by the codec as it streams the variant's fields
 /// ([`Header`](crate::codec::tagged::Header)).
 macro_rules! wire_struct {
-    // The serde attribute of each field: its own, or its type's (most specific type first).
-    (@field $s:tt $(#[doc = $d:literal])* #[serde($($a:tt)*)] pub $f:ident: $t:ty
-        $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [$($a)*] $(#[doc = $d])* pub $f: $t $(= $v)?, $($r)*);
+    // The fields are read one at a time, in two steps each (`@type` finds the field's attribute,
+    // `@push` adds the field and reads the next one's docs, own attribute and name): every step
+    // nests, and the structs of some thirty fields must stay within the recursion limit.
+    //
+    // `$k` is `[struct [fields read] [docs pub name:] [type, default and the fields after]]`, the
+    // field read in `{[docs pub name:] [attribute] type default}`; `@type` also gets the field's
+    // own attribute (`[]` if none), then its type and the tokens after it.
+    (@start $h:tt $(#[doc = $d:literal])* $(#[serde($($own:tt)*)])? pub $f:ident: $($r:tt)*) => {
+        wire_struct!(@type [$h [] [$(#[doc = $d])* pub $f:] [$($r)*]] [$($($own)*)?] $($r)*);
     };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<String>
-        $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [
-            deserialize_with = "crate::codec::lenient::string",
-            skip_serializing_if = "crate::codec::lenient::is_blank"
-        ] $(#[doc = $d])* pub $f: Option<String> $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<i32> $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [
-            deserialize_with = "crate::codec::lenient::opt_i32",
-            skip_serializing_if = "Option::is_none"
-        ] $(#[doc = $d])* pub $f: Option<i32> $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<i64> $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [
-            deserialize_with = "crate::codec::lenient::opt_i64",
-            skip_serializing_if = "Option::is_none"
-        ] $(#[doc = $d])* pub $f: Option<i64> $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<f64> $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [
-            deserialize_with = "crate::codec::lenient::opt_f64",
-            skip_serializing_if = "Option::is_none"
-        ] $(#[doc = $d])* pub $f: Option<f64> $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<bool> $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [
-            deserialize_with = "crate::codec::lenient::opt_bool",
-            skip_serializing_if = "Option::is_none"
-        ] $(#[doc = $d])* pub $f: Option<bool> $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<Uuid> $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [
-            deserialize_with = "crate::codec::lenient::uuid",
-            skip_serializing_if = "Option::is_none"
-        ] $(#[doc = $d])* pub $f: Option<Uuid> $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<Decimal>
-        $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [
-            deserialize_with = "crate::model::Decimal::lenient",
-            skip_serializing_if = "Option::is_none"
-        ] $(#[doc = $d])* pub $f: Option<Decimal> $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: Option<$t:ty> $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [skip_serializing_if = "Option::is_none"]
-            $(#[doc = $d])* pub $f: Option<$t> $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: i32 $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [deserialize_with = "crate::codec::lenient::i32"]
-            $(#[doc = $d])* pub $f: i32 $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: i64 $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [deserialize_with = "crate::codec::lenient::i64"]
-            $(#[doc = $d])* pub $f: i64 $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: f64 $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [deserialize_with = "crate::codec::lenient::f64"]
-            $(#[doc = $d])* pub $f: f64 $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: bool $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [deserialize_with = "crate::codec::lenient::bool"]
-            $(#[doc = $d])* pub $f: bool $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: List<Option<String>>
-        $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [
-            deserialize_with = "crate::model::list::strings",
-            skip_serializing_if = "crate::model::List::is_blank"
-        ] $(#[doc = $d])* pub $f: List<Option<String>> $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: List<$t:ty> $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [skip_serializing_if = "crate::model::List::is_blank"]
-            $(#[doc = $d])* pub $f: List<$t> $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<String, String>
-        $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [
-            deserialize_with = "crate::codec::lenient::string_map",
-            serialize_with = "crate::codec::lenient::write_string_map",
-            skip_serializing_if = "crate::codec::lenient::map_is_blank"
-        ] $(#[doc = $d])* pub $f: BTreeMap<String, String> $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<String, List<Option<String>>>
-        $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [
-            deserialize_with = "crate::model::list::string_lists",
-            serialize_with = "crate::model::list::write_lists",
-            skip_serializing_if = "crate::model::list::lists_are_blank"
-        ] $(#[doc = $d])* pub $f: BTreeMap<String, List<Option<String>>> $(= $v)?, $($r)*);
-    };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<String, BTreeMap<String, String>>
-        $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [
+    (@start $h:tt) => { wire_struct!(@end $h []); };
+
+    // A field's serde attribute: its own, or its type's (most specific type first).
+    (@type $k:tt [$($a:tt)+] $($r:tt)*) => { wire_struct!(@push $k [$($a)*]); };
+    (@type $k:tt [] Option<String> $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::codec::lenient::string",
+        skip_serializing_if = "crate::codec::lenient::is_blank"
+    ]); };
+    (@type $k:tt [] Option<i32> $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::codec::lenient::opt_i32", skip_serializing_if = "Option::is_none"
+    ]); };
+    (@type $k:tt [] Option<i64> $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::codec::lenient::opt_i64", skip_serializing_if = "Option::is_none"
+    ]); };
+    (@type $k:tt [] Option<f64> $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::codec::lenient::opt_f64", skip_serializing_if = "Option::is_none"
+    ]); };
+    (@type $k:tt [] Option<bool> $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::codec::lenient::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    ]); };
+    (@type $k:tt [] Option<Uuid> $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::codec::lenient::uuid", skip_serializing_if = "Option::is_none"
+    ]); };
+    (@type $k:tt [] Option<Decimal> $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::model::Decimal::lenient", skip_serializing_if = "Option::is_none"
+    ]); };
+    (@type $k:tt [] Option<$t:ty> $($r:tt)*) => { wire_struct!(@push $k [
+        skip_serializing_if = "Option::is_none"
+    ]); };
+    (@type $k:tt [] i32 $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::codec::lenient::i32"
+    ]); };
+    (@type $k:tt [] i64 $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::codec::lenient::i64"
+    ]); };
+    (@type $k:tt [] f64 $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::codec::lenient::f64"
+    ]); };
+    (@type $k:tt [] bool $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::codec::lenient::bool"
+    ]); };
+    (@type $k:tt [] List<Option<String>> $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::model::list::strings",
+        skip_serializing_if = "crate::model::List::is_blank"
+    ]); };
+    (@type $k:tt [] List<$t:ty> $($r:tt)*) => { wire_struct!(@push $k [
+        skip_serializing_if = "crate::model::List::is_blank"
+    ]); };
+    (@type $k:tt [] BTreeMap<String, String> $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::codec::lenient::string_map",
+        serialize_with = "crate::codec::lenient::write_string_map",
+        skip_serializing_if = "crate::codec::lenient::map_is_blank"
+    ]); };
+    (@type $k:tt [] BTreeMap<String, List<Option<String>>> $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::model::list::string_lists",
+        serialize_with = "crate::model::list::write_lists",
+        skip_serializing_if = "crate::model::list::lists_are_blank"
+    ]); };
+    (@type $k:tt [] BTreeMap<String, BTreeMap<String, String>> $($r:tt)*) => {
+        wire_struct!(@push $k [
             deserialize_with = "crate::codec::lenient::nested_string_map",
             serialize_with = "crate::codec::lenient::write_nested_map",
             skip_serializing_if = "crate::codec::lenient::nested_map_is_blank"
-        ] $(#[doc = $d])* pub $f: BTreeMap<String, BTreeMap<String, String>> $(= $v)?, $($r)*);
+        ]);
     };
-    (@field $s:tt $(#[doc = $d:literal])* pub $f:ident: BTreeMap<$k:ty, $t:ty>
-        $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@push $s [
-            deserialize_with = "crate::codec::lenient::map",
-            skip_serializing_if = "BTreeMap::is_empty"
-        ] $(#[doc = $d])* pub $f: BTreeMap<$k, $t> $(= $v)?, $($r)*);
+    (@type $k:tt [] BTreeMap<$kt:ty, $t:ty> $($r:tt)*) => { wire_struct!(@push $k [
+        deserialize_with = "crate::codec::lenient::map", skip_serializing_if = "BTreeMap::is_empty"
+    ]); };
+
+    // Adds the field with its attribute, then reads the next one; with none left, the struct.
+    (@push [$h:tt [$($e:tt)*] $p:tt [$t:ty $(= $v:expr)?,
+        $(#[doc = $d:literal])* $(#[serde($($own:tt)*)])? pub $f:ident: $($r:tt)*]] $a:tt) => {
+        wire_struct!(@type [$h [$($e)* {$p $a $t $(= $v)?}] [$(#[doc = $d])* pub $f:] [$($r)*]]
+            [$($($own)*)?] $($r)*);
+    };
+    (@push [$h:tt [$($e:tt)*] $p:tt [$t:ty $(= $v:expr)?,]] $a:tt) => {
+        wire_struct!(@end $h [$($e)* {$p $a $t $(= $v)?}]);
     };
 
-    // Adds a field with its attribute, its default and (for headers) its reader.
-    (@push [$mode:tt $name:ident $meta:tt [$($field:tt)*] [$($init:tt)*] [$($take:tt)*]]
-        [$($a:tt)*] $(#[doc = $d:literal])* pub $f:ident: $t:ty $(= $v:expr)?, $($r:tt)*) => {
-        wire_struct!(@field [$mode $name $meta
-            [$($field)* $(#[doc = $d])* #[serde($($a)*)] pub $f: $t,]
-            [$($init)* $f: wire_struct!(@default $($v)?),]
-            [$($take)* $f: $t [$($a)*],]
-        ] $($r)*);
+    // Every field read: the struct, its `Default` (each field's `= value`, or its type's), and
+    // for a header, its reader.
+    (@end [$header:tt $name:ident [$($meta:tt)*]]
+        [$({[$(#[doc = $d:literal])* pub $f:ident:] [$($a:tt)*] $t:ty $(= $v:expr)?})*]) => {
+        wire_struct!(@struct $header $($meta)* pub struct $name {
+            $($(#[doc = $d])* #[serde($($a)*)] pub $f: $t,)*
+        });
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $($f: wire_struct!(@default $($v)?),)* }
+            }
+        }
+
+        wire_struct!(@header $header $name $($f: $t [$($a)*],)*);
     };
     (@default) => { ::core::default::Default::default() };
     (@default $v:expr) => { $v };
 
-    // Every field read: the struct.
-    (@field [[] $name:ident [$($meta:tt)*] [$($field:tt)*] [$($init:tt)*] $take:tt]) => {
-        $($meta)*
+    (@struct [] $($item:tt)*) => {
         #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(default)]
-        pub struct $name { $($field)* }
-
-        wire_struct!(@default_impl $name [$($init)*]);
+        $($item)*
     };
-    (@field [[Header] $name:ident [$($meta:tt)*] [$($field:tt)*] [$($init:tt)*]
-        [$($f:ident: $t:ty [$($a:tt)*],)*]]) => {
-        $($meta)*
+    (@struct [Header] $($item:tt)*) => {
         #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
-        pub struct $name { $($field)* }
+        $($item)*
+    };
 
-        wire_struct!(@default_impl $name [$($init)*]);
-
+    (@header [] $($fields:tt)*) => {};
+    (@header [Header] $name:ident $($f:ident: $t:ty [$($a:tt)*],)*) => {
         impl $crate::codec::tagged::Header for $name {
             fn take<'de, A: ::serde::de::MapAccess<'de>>(
                 &mut self,
@@ -189,16 +169,9 @@ macro_rules! wire_struct {
             }
         }
     };
-    (@default_impl $name:ident [$($init:tt)*]) => {
-        impl Default for $name {
-            fn default() -> Self {
-                Self { $($init)* }
-            }
-        }
-    };
 
     ($($(#[$meta:meta])* pub struct $name:ident $(: $header:ident)? { $($fields:tt)* })*) => {$(
-        wire_struct!(@field [[$($header)?] $name [$(#[$meta])*] [] [] []] $($fields)*);
+        wire_struct!(@start [[$($header)?] $name [$(#[$meta])*]] $($fields)*);
     )*};
 }
 

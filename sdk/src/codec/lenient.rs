@@ -22,6 +22,66 @@ fn wrong_type<E: de::Error>(expected: &str, found: &str) -> E {
     )
 }
 
+/// What a lenient visitor names in its wrong-type errors ("expected *a boolean*, found an array").
+trait Expects {
+    fn expects(&self) -> &'static str;
+}
+
+/// The [`Visitor`] methods the lenient visitors share: `null` reads as `$null`, a present option
+/// is looked through, and each JSON kind listed after `reject` is a wrong-type error naming
+/// [`Expects::expects`]. Written once so that every decoder refuses the same kinds the same way.
+macro_rules! lenient_visits {
+    (null => $null:expr; reject $($kind:ident)*) => {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($null)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($null)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        $(lenient_visits!(@reject $kind);)*
+    };
+    (@reject boolean) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(wrong_type(self.expects(), "a boolean"))
+        }
+    };
+    (@reject number) => {
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(wrong_type(self.expects(), "a number"))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(wrong_type(self.expects(), "a number"))
+        }
+        lenient_visits!(@reject_f64 "a number");
+    };
+    (@reject fraction) => {
+        lenient_visits!(@reject_f64 "a fractional number");
+    };
+    (@reject_f64 $found:literal) => {
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(wrong_type(self.expects(), $found))
+        }
+    };
+    (@reject string) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(wrong_type(self.expects(), "a string"))
+        }
+    };
+    (@reject object) => {
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(wrong_type(self.expects(), "an object"))
+        }
+    };
+    (@reject array) => {
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(wrong_type(self.expects(), "an array"))
+        }
+    };
+}
+
 /// A scalar read as text, borrowed from the input when it needs no unescaping.
 pub(crate) enum Scalar<'de> {
     /// A string without escapes, or a number or boolean exactly as written.
@@ -86,6 +146,12 @@ enum Num {
 
 struct NumVisitor(&'static str);
 
+impl Expects for NumVisitor {
+    fn expects(&self) -> &'static str {
+        self.0
+    }
+}
+
 impl<'de> Visitor<'de> for NumVisitor {
     type Value = Option<Num>;
 
@@ -117,24 +183,7 @@ impl<'de> Visitor<'de> for NumVisitor {
             )),
         }
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(wrong_type(self.0, "a boolean"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(wrong_type(self.0, "an object"))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(wrong_type(self.0, "an array"))
-    }
+    lenient_visits!(null => None; reject boolean object array);
 }
 
 fn integer<'de, D: Deserializer<'de>, T: TryFrom<i128>>(
@@ -198,6 +247,12 @@ pub fn f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 
 struct BoolVisitor;
 
+impl Expects for BoolVisitor {
+    fn expects(&self) -> &'static str {
+        "a boolean"
+    }
+}
+
 impl<'de> Visitor<'de> for BoolVisitor {
     type Value = Option<bool>;
 
@@ -224,24 +279,7 @@ impl<'de> Visitor<'de> for BoolVisitor {
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
         Ok(Some(v != 0))
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Err(wrong_type("a boolean", "a fractional number"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(wrong_type("a boolean", "an object"))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(wrong_type("a boolean", "an array"))
-    }
+    lenient_visits!(null => None; reject fraction object array);
 }
 
 /// A boolean (Java `boolean`): `true`/`false`, `"true"`/`"false"`, `1`/`0`; `null` is false.
@@ -288,6 +326,11 @@ impl<'de> Deserialize<'de> for Text {
 /// value is `null` are dropped (Java would drop them on output anyway); `null` is an empty map.
 pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
     struct MapVisitor;
+    impl Expects for MapVisitor {
+        fn expects(&self) -> &'static str {
+            "an object"
+        }
+    }
     impl<'de> Visitor<'de> for MapVisitor {
         type Value = BTreeMap<String, String>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -303,33 +346,7 @@ pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, St
             }
             Ok(out)
         }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-            Err(wrong_type("an object", "an array"))
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Err(wrong_type("an object", "a string"))
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Err(wrong_type("an object", "a number"))
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Err(wrong_type("an object", "a number"))
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Err(wrong_type("an object", "a number"))
-        }
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Err(wrong_type("an object", "a boolean"))
-        }
+        lenient_visits!(null => BTreeMap::new(); reject array string number boolean);
     }
     d.deserialize_any(MapVisitor)
 }
@@ -358,6 +375,11 @@ pub fn nested_string_map<'de, D: Deserializer<'de>>(
 /// An enum value (a wire string); `null` is `None`.
 pub fn opt_enum<'de, D: Deserializer<'de>, T: FromStr>(d: D) -> Result<Option<T>, D::Error> {
     struct EnumVisitor<T>(PhantomData<T>);
+    impl<T> Expects for EnumVisitor<T> {
+        fn expects(&self) -> &'static str {
+            "a string"
+        }
+    }
     impl<'de, T: FromStr> Visitor<'de> for EnumVisitor<T> {
         type Value = Option<T>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -366,33 +388,7 @@ pub fn opt_enum<'de, D: Deserializer<'de>, T: FromStr>(d: D) -> Result<Option<T>
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
             Ok(T::from_str(v).ok())
         }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Err(wrong_type("a string", "a number"))
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Err(wrong_type("a string", "a number"))
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Err(wrong_type("a string", "a number"))
-        }
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Err(wrong_type("a string", "a boolean"))
-        }
-        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-            Err(wrong_type("a string", "an object"))
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-            Err(wrong_type("a string", "an array"))
-        }
+        lenient_visits!(null => None; reject number boolean object array);
     }
     d.deserialize_any(EnumVisitor(PhantomData))
 }
@@ -426,16 +422,29 @@ pub fn nested_map_is_blank(m: &BTreeMap<String, BTreeMap<String, String>>) -> bo
     m.values().all(map_is_blank)
 }
 
+/// Writes `entries` as a JSON object; the field encoders pass the entries Java would include.
+pub(crate) fn write_entries<K, V, S>(
+    entries: impl IntoIterator<Item = (K, V)>,
+    s: S,
+) -> Result<S::Ok, S::Error>
+where
+    K: Serialize,
+    V: Serialize,
+    S: Serializer,
+{
+    let mut out = s.serialize_map(None)?;
+    for (k, v) in entries {
+        out.serialize_entry(&k, &v)?;
+    }
+    out.end()
+}
+
 /// Writes a string map without its empty entries (Java's content inclusion).
 pub fn write_string_map<S: Serializer>(
     m: &BTreeMap<String, String>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
-    let mut out = s.serialize_map(None)?;
-    for (k, v) in m.iter().filter(|(_, v)| !v.is_empty()) {
-        out.serialize_entry(k, v)?;
-    }
-    out.end()
+    write_entries(m.iter().filter(|(_, v)| !v.is_empty()), s)
 }
 
 /// Writes a nested string map without its empty entries, at both levels.
@@ -449,9 +458,89 @@ pub fn write_nested_map<S: Serializer>(
             write_string_map(self.0, s)
         }
     }
-    let mut out = s.serialize_map(None)?;
-    for (k, v) in m.iter().filter(|(_, v)| !map_is_blank(v)) {
-        out.serialize_entry(k, &Inner(v))?;
+    let kept = m.iter().filter(|(_, v)| !map_is_blank(v));
+    write_entries(kept.map(|(k, v)| (k, Inner(v))), s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Json<'a> = serde_json::Deserializer<serde_json::de::StrRead<'a>>;
+
+    /// Reads each JSON text of `refused` with `read`, which must refuse it as `expected`, found
+    /// the kind paired with the text.
+    fn assert_refuses<T: fmt::Debug>(
+        expected: &str,
+        refused: &[(&str, &str)],
+        read: impl Fn(&mut Json<'_>) -> Result<T, serde_json::Error>,
+    ) {
+        for (json, found) in refused {
+            let mut de = serde_json::Deserializer::from_str(json);
+            let text = read(&mut de).expect_err(json).to_string();
+            let want = format!("expected {expected}, found {found}");
+            assert!(text.contains(&want), "{json}: {text}");
+        }
     }
-    out.end()
+
+    #[test]
+    fn each_decoder_names_what_it_expected_and_what_it_found() {
+        let (boolean, object, array) = (
+            ("true", "a boolean"),
+            ("{}", "an object"),
+            ("[]", "an array"),
+        );
+        let numbers = [("1", "a number"), ("-1", "a number"), ("1.5", "a number")];
+        assert_refuses("a 32-bit integer", &[boolean, object, array], |d| {
+            opt_i32(d)
+        });
+        assert_refuses("a 64-bit integer", &[object], |d| i64(d));
+        assert_refuses("a number", &[array], |d| opt_f64(d));
+        assert_refuses(
+            "a boolean",
+            &[("1.5", "a fractional number"), object, array],
+            |d| opt_bool(d),
+        );
+        let not_objects = [array, ("\"x\"", "a string"), ("false", "a boolean")];
+        assert_refuses("an object", &[&numbers[..], &not_objects].concat(), |d| {
+            string_map(d)
+        });
+        let not_strings = [boolean, object, array];
+        assert_refuses("a string", &[&numbers[..], &not_strings].concat(), |d| {
+            opt_enum::<_, String>(d)
+        });
+    }
+
+    #[test]
+    fn null_is_the_decoders_empty_value() {
+        fn read(json: &str) -> serde_json::Deserializer<serde_json::de::StrRead<'_>> {
+            serde_json::Deserializer::from_str(json)
+        }
+        assert_eq!(opt_i32(&mut read("null")).ok(), Some(None));
+        assert_eq!(f64(&mut read("null")).ok(), Some(0.0));
+        assert_eq!(bool_default_true(&mut read("null")).ok(), Some(true));
+        assert_eq!(string_map(&mut read("null")).ok(), Some(BTreeMap::new()));
+        assert_eq!(opt_enum::<_, String>(&mut read("null")).ok(), Some(None));
+    }
+
+    #[test]
+    fn written_maps_leave_out_empty_entries() {
+        let inner = BTreeMap::from([
+            ("a".to_owned(), "1".to_owned()),
+            ("b".to_owned(), String::new()),
+        ]);
+        let nested = BTreeMap::from([
+            ("x".to_owned(), inner.clone()),
+            (
+                "y".to_owned(),
+                BTreeMap::from([("c".to_owned(), String::new())]),
+            ),
+        ]);
+        let mut out = Vec::new();
+        write_string_map(&inner, &mut serde_json::Serializer::new(&mut out)).expect("writes");
+        assert_eq!(String::from_utf8_lossy(&out), r#"{"a":"1"}"#);
+        out.clear();
+        write_nested_map(&nested, &mut serde_json::Serializer::new(&mut out)).expect("writes");
+        assert_eq!(String::from_utf8_lossy(&out), r#"{"x":{"a":"1"}}"#);
+    }
 }

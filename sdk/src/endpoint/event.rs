@@ -4,7 +4,6 @@
 //! `aws_lambda_events`' (the ones `lambda_http` is built on).
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::fmt;
 
 use aws_lambda_events::alb::{AlbTargetGroupRequest, AlbTargetGroupResponse};
@@ -56,76 +55,110 @@ impl Origin {
     /// assert_eq!(Origin::of(br#"{"type":"event_processing_request"}"#), None);
     /// ```
     pub fn of(event: &[u8]) -> Option<Origin> {
-        let found = Cell::new(None);
-        let fallback = Cell::new(None);
-        // The visitor ends the parse with an error once it has decided; the outcome is in the
-        // cells, not in the result.
-        let _ = serde_json::Deserializer::from_slice(event).deserialize_map(Keys {
-            found: &found,
-            fallback: &fallback,
-        });
-        found.get().or(fallback.get())
+        let mut keys = OriginKeys { fallback: None };
+        scan_keys(event, &mut keys).or(keys.fallback)
+    }
+}
+
+/// Decides something from the top-level keys of a JSON object, reading no more of it than it
+/// must.
+pub(crate) trait KeyScan<'de> {
+    /// What the keys decide.
+    type Decision;
+    /// Reads (or skips) the value of `key`; `Some` decides, and ends the scan.
+    fn key<A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<Option<Self::Decision>, A::Error>;
+}
+
+/// Scans the top-level keys of `json` until `scan` decides; `None` when no key decides or the
+/// text is no JSON object.
+pub(crate) fn scan_keys<'de, S: KeyScan<'de>>(
+    json: &'de [u8],
+    scan: &mut S,
+) -> Option<S::Decision> {
+    let mut decision = None;
+    // The visitor ends the parse with an error once it has decided (what follows is not the
+    // scan's to judge); the outcome is in `decision`, not in the result.
+    let _ = serde_json::Deserializer::from_slice(json).deserialize_map(Scanner {
+        scan,
+        decision: &mut decision,
+    });
+    decision
+}
+
+/// The visitor of [`scan_keys`].
+struct Scanner<'a, 'de, S: KeyScan<'de>> {
+    scan: &'a mut S,
+    decision: &'a mut Option<S::Decision>,
+}
+
+impl<'de, S: KeyScan<'de>> Visitor<'de> for Scanner<'_, 'de, S> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if let Some(decision) = self.scan.key(&key, &mut map)? {
+                *self.decision = Some(decision);
+                return Err(de::Error::custom("decided"));
+            }
+        }
+        Ok(())
     }
 }
 
 /// Reads top-level keys until one decides the origin.
-struct Keys<'a> {
-    found: &'a Cell<Option<Origin>>,
+struct OriginKeys {
     /// What the keys seen so far suggest, if nothing decides.
-    fallback: &'a Cell<Option<Origin>>,
+    fallback: Option<Origin>,
 }
 
-impl<'de> Visitor<'de> for Keys<'_> {
-    type Value = ();
+impl<'de> KeyScan<'de> for OriginKeys {
+    type Decision = Origin;
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an HTTP event")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn key<A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<Option<Origin>, A::Error> {
         // A null decides nothing: `cargo lambda watch` serializes every field of its function
         // URL events, unused ones (`"resource":null`, ...) included.
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let origin = match key.as_ref() {
-                "version" => match map.next_value::<Option<Cow<'de, str>>>()? {
-                    None => continue,
-                    Some(v) if v == "2.0" => Origin::FunctionUrl,
-                    Some(_) => Origin::ApiGatewayV1,
-                },
-                "requestContext" => match map.next_value::<Option<ContextKeys>>()? {
-                    None => continue,
-                    Some(ContextKeys { elb: true, .. }) => Origin::Alb,
-                    Some(ContextKeys { http: true, .. }) => Origin::FunctionUrl,
-                    Some(_) => Origin::ApiGatewayV1,
-                },
-                "rawPath" | "routeKey" | "rawQueryString" => {
-                    match map.next_value::<Option<IgnoredAny>>()? {
-                        None => continue,
-                        Some(_) => Origin::FunctionUrl,
-                    }
-                }
-                "resource" | "multiValueQueryStringParameters" | "pathParameters" => {
-                    match map.next_value::<Option<IgnoredAny>>()? {
-                        None => continue,
-                        Some(_) => Origin::ApiGatewayV1,
-                    }
-                }
-                "httpMethod" => {
-                    // REST APIs and ALBs both have it (and the emulator's 2.0 events):
-                    // `requestContext` or `version` tell them apart.
-                    self.fallback.set(Some(Origin::ApiGatewayV1));
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            self.found.set(Some(origin));
-            return Err(de::Error::custom("decided"));
-        }
-        Ok(())
+        Ok(match key {
+            "version" => match map.next_value::<Option<Cow<'de, str>>>()? {
+                None => None,
+                Some(v) if v == "2.0" => Some(Origin::FunctionUrl),
+                Some(_) => Some(Origin::ApiGatewayV1),
+            },
+            "requestContext" => match map.next_value::<Option<ContextKeys>>()? {
+                None => None,
+                Some(ContextKeys { elb: true, .. }) => Some(Origin::Alb),
+                Some(ContextKeys { http: true, .. }) => Some(Origin::FunctionUrl),
+                Some(_) => Some(Origin::ApiGatewayV1),
+            },
+            "rawPath" | "routeKey" | "rawQueryString" => map
+                .next_value::<Option<IgnoredAny>>()?
+                .map(|_| Origin::FunctionUrl),
+            "resource" | "multiValueQueryStringParameters" | "pathParameters" => map
+                .next_value::<Option<IgnoredAny>>()?
+                .map(|_| Origin::ApiGatewayV1),
+            "httpMethod" => {
+                // REST APIs and ALBs both have it (and the emulator's 2.0 events):
+                // `requestContext` or `version` tell them apart.
+                self.fallback = Some(Origin::ApiGatewayV1);
+                map.next_value::<IgnoredAny>()?;
+                None
+            }
+            _ => {
+                map.next_value::<IgnoredAny>()?;
+                None
+            }
+        })
     }
 }
 
@@ -254,6 +287,24 @@ fn typed<T: DeserializeOwned>(origin: Origin, event: &[u8]) -> Result<T, EventEr
         .map_err(|e| error("$".to_owned(), e.to_string()))
 }
 
+/// Serializes a response of `$ty` with the fields given set and the others at their defaults.
+/// Field by field because the response types are `#[non_exhaustive]`: no struct literal can
+/// build them outside their crate.
+macro_rules! response_json {
+    // A field given as in a struct literal: `name: value`, or `name` for a variable of its name.
+    (@value $field:ident) => {
+        $field
+    };
+    (@value $field:ident $value:expr) => {
+        $value
+    };
+    ($ty:ty { $($field:ident $(: $value:expr)?),* $(,)? }) => {{
+        let mut r = <$ty>::default();
+        $(r.$field = response_json!(@value $field $($value)?);)*
+        serde_json::to_vec(&r)
+    }};
+}
+
 /// Renders an answer in the response shape `origin` expects. Serializing these types only
 /// fails for header values that are not UTF-8, which the endpoint never sets.
 pub(crate) fn render(
@@ -265,37 +316,31 @@ pub(crate) fn render(
     let code = i64::from(status.as_u16());
     let body = Some(Body::Text(body));
     match origin {
-        Origin::FunctionUrl => {
-            let mut r = ApiGatewayV2httpResponse::default();
-            r.status_code = code;
-            r.headers = headers;
-            r.body = body;
-            serde_json::to_vec(&r)
-        }
-        Origin::ApiGatewayV1 => {
-            // Headers only in the multi-value map: API Gateway merges both maps, and the same
-            // header in both would be sent twice.
-            let mut r = ApiGatewayProxyResponse::default();
-            r.status_code = code;
-            r.multi_value_headers = headers;
-            r.body = body;
-            serde_json::to_vec(&r)
-        }
-        Origin::Alb => {
-            // Both maps: a target group reads one or the other depending on its multi-value
-            // headers setting.
-            let mut r = AlbTargetGroupResponse::default();
-            r.status_code = code;
-            r.status_description = Some(format!(
+        Origin::FunctionUrl => response_json!(ApiGatewayV2httpResponse {
+            status_code: code,
+            headers,
+            body,
+        }),
+        // Headers only in the multi-value map: API Gateway merges both maps, and the same
+        // header in both would be sent twice.
+        Origin::ApiGatewayV1 => response_json!(ApiGatewayProxyResponse {
+            status_code: code,
+            multi_value_headers: headers,
+            body,
+        }),
+        // Both maps: a target group reads one or the other depending on its multi-value headers
+        // setting.
+        Origin::Alb => response_json!(AlbTargetGroupResponse {
+            status_code: code,
+            status_description: Some(format!(
                 "{} {}",
                 status.as_u16(),
                 status.canonical_reason().unwrap_or_default()
-            ));
-            r.multi_value_headers = headers.clone();
-            r.headers = headers;
-            r.body = body;
-            serde_json::to_vec(&r)
-        }
+            )),
+            multi_value_headers: headers.clone(),
+            headers,
+            body,
+        }),
     }
 }
 

@@ -95,13 +95,11 @@ pub mod events;
 mod token;
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
-use serde::Deserializer as _;
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::de::{IgnoredAny, MapAccess};
 use tracing::{Instrument, field};
 
 pub use body::{BodyError, MAX_BODY_BYTES, MAX_DECOMPRESSED_BYTES};
@@ -110,7 +108,7 @@ pub use token::{HttpToken, MAX_TOKEN_LEN, TOKEN_ENV, TokenError};
 
 use answer::Refusal;
 use aws_lambda_events::http::{Method, StatusCode};
-use event::Request;
+use event::{KeyScan, Request, scan_keys};
 
 use crate::dispatch::Dispatcher;
 use crate::error::{ErrorType, FunctionError};
@@ -283,29 +281,26 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 /// Whether the message's first top-level `type` is `module_registration_request`, reading no
 /// further than that key.
 fn names_registration(body: &[u8]) -> bool {
-    struct FirstType<'a>(&'a Cell<bool>);
-    impl<'de> Visitor<'de> for FirstType<'_> {
-        type Value = ();
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                if key == "type" {
-                    let value = map.next_value::<Option<Cow<'de, str>>>()?;
-                    self.0
-                        .set(value.as_deref() == Some("module_registration_request"));
-                    // Stop here: what follows is the decoder's to judge.
-                    return Err(de::Error::custom("decided"));
-                }
+    struct FirstType;
+    impl<'de> KeyScan<'de> for FirstType {
+        type Decision = bool;
+        fn key<A: MapAccess<'de>>(
+            &mut self,
+            key: &str,
+            map: &mut A,
+        ) -> Result<Option<bool>, A::Error> {
+            if key != "type" {
                 map.next_value::<IgnoredAny>()?;
+                return Ok(None);
             }
-            Ok(())
+            // The scan stops here: what follows is the decoder's to judge.
+            let value = map.next_value::<Option<Cow<'de, str>>>()?;
+            Ok(Some(
+                value.as_deref() == Some("module_registration_request"),
+            ))
         }
     }
-    let registration = Cell::new(false);
-    let _ = serde_json::Deserializer::from_slice(body).deserialize_map(FirstType(&registration));
-    registration.get()
+    scan_keys(body, &mut FirstType).unwrap_or(false)
 }
 
 #[cfg(test)]

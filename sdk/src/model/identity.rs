@@ -44,6 +44,36 @@ impl IdentityKind for String {
     }
 }
 
+/// Declares, for each identity kind, its [`Identity`] and its [`IdentityPermission`].
+macro_rules! identity_aliases {
+    ($(
+        $kind:ty => $(#[$idoc:meta])* $identity:ident, $(#[$pdoc:meta])* $permission:ident;
+    )*) => {$(
+        $(#[$idoc])*
+        pub type $identity = Identity<$kind>;
+        $(#[$pdoc])*
+        pub type $permission = IdentityPermission<$kind>;
+    )*};
+}
+
+identity_aliases! {
+    UserIdentityType =>
+        /// A user identity (email, customer id, ...).
+        UserIdentity,
+        /// Permission to receive a user identity.
+        UserIdentityPermission;
+    DeviceIdentityType =>
+        /// A device identity (advertising ids, push tokens, ...).
+        DeviceIdentity,
+        /// Permission to receive a device identity.
+        DeviceIdentityPermission;
+    String =>
+        /// A partner identity, whose type is the partner's own name for it (e.g. `partner_id`).
+        PartnerIdentity,
+        /// Permission to receive the partner's own identity (only one may be registered).
+        PartnerIdentityPermission;
+}
+
 /// An identity of a user or device. All three fields are required: an identity missing one of
 /// them fails the message with [`DecodeErrorKind::InvalidIdentity`].
 #[derive(Debug, Clone, PartialEq)]
@@ -55,13 +85,6 @@ pub struct Identity<K: IdentityKind> {
     /// The identity value (never empty).
     pub value: String,
 }
-
-/// A user identity (email, customer id, ...).
-pub type UserIdentity = Identity<UserIdentityType>;
-/// A device identity (advertising ids, push tokens, ...).
-pub type DeviceIdentity = Identity<DeviceIdentityType>;
-/// A partner identity, whose type is the partner's own name for it (e.g. `partner_id`).
-pub type PartnerIdentity = Identity<String>;
 
 impl<K: IdentityKind> Identity<K> {
     /// A new identity.
@@ -87,6 +110,19 @@ struct RawIdentity {
 }
 
 impl RawIdentity {
+    /// Reads an identity or identity permission (`what`, for errors) with its `type` and
+    /// `encoding`, which both require.
+    fn read<'de, D: Deserializer<'de>, K: IdentityKind>(
+        d: D,
+        what: &str,
+    ) -> Result<(Self, K, IdentityEncoding), D::Error> {
+        let raw = Self::deserialize(d)?;
+        let (identity_type, encoding) = raw
+            .type_and_encoding::<K>(what)
+            .map_err(serde::de::Error::custom)?;
+        Ok((raw, identity_type, encoding))
+    }
+
     fn type_and_encoding<K: IdentityKind>(
         &self,
         what: &str,
@@ -113,10 +149,7 @@ impl RawIdentity {
 
 impl<'de, K: IdentityKind> Deserialize<'de> for Identity<K> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = RawIdentity::deserialize(d)?;
-        let (identity_type, encoding) = raw
-            .type_and_encoding::<K>("the identity")
-            .map_err(serde::de::Error::custom)?;
+        let (raw, identity_type, encoding) = RawIdentity::read::<D, K>(d, "the identity")?;
         match raw.value {
             Some(value) if !value.is_empty() => Ok(Self {
                 identity_type,
@@ -158,13 +191,6 @@ pub struct IdentityPermission<K: IdentityKind> {
     pub required: bool,
 }
 
-/// Permission to receive a user identity.
-pub type UserIdentityPermission = IdentityPermission<UserIdentityType>;
-/// Permission to receive a device identity.
-pub type DeviceIdentityPermission = IdentityPermission<DeviceIdentityType>;
-/// Permission to receive the partner's own identity (only one may be registered).
-pub type PartnerIdentityPermission = IdentityPermission<String>;
-
 impl<K: IdentityKind> IdentityPermission<K> {
     /// An optional identity permission.
     pub fn new(identity_type: K, encoding: IdentityEncoding) -> Self {
@@ -184,10 +210,8 @@ impl<K: IdentityKind> IdentityPermission<K> {
 
 impl<'de, K: IdentityKind> Deserialize<'de> for IdentityPermission<K> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = RawIdentity::deserialize(d)?;
-        let (identity_type, encoding) = raw
-            .type_and_encoding::<K>("the identity permission")
-            .map_err(serde::de::Error::custom)?;
+        let (raw, identity_type, encoding) =
+            RawIdentity::read::<D, K>(d, "the identity permission")?;
         Ok(Self {
             identity_type,
             encoding,

@@ -327,12 +327,7 @@ pub(crate) fn write_lists<T: Serialize, S: Serializer>(
     m: &BTreeMap<String, List<T>>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut out = s.serialize_map(None)?;
-    for (k, v) in m.iter().filter(|(_, v)| !v.is_blank()) {
-        out.serialize_entry(k, v)?;
-    }
-    out.end()
+    l::write_entries(m.iter().filter(|(_, v)| !v.is_blank()), s)
 }
 
 /// `non-empty` for an optional list.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::BatchGenerator;
 use super::generator::User;
-use super::tables::{ANDROID_MODELS, IOS_MODELS, Platform};
+use super::tables::{ANDROID_MODELS, IOS_MODELS, Locale, Platform};
 use crate::model::*;
 
 impl BatchGenerator {
@@ -13,7 +13,7 @@ impl BatchGenerator {
         platform: Platform,
         user: &User,
     ) -> RuntimeEnvironment {
-        let l = user.locale;
+        let locale = LocaleFields::new(user.locale);
         let some = |s: &str| Some(s.to_owned());
         let app_version = self.app_version();
         let device: Device = match platform {
@@ -47,15 +47,6 @@ impl BatchGenerator {
                     model: some(model),
                     screen_height: height,
                     screen_width: width,
-                    country: some(l.country),
-                    locale_language: some(l.language),
-                    locale_country: some(l.country),
-                    network_country: Some(l.country.to_lowercase()),
-                    network_carrier: some(l.carrier),
-                    network_code: some(l.mnc),
-                    network_mobile_country_code: some(l.mcc),
-                    timezone_offset: l.utc_offset_hours,
-                    timezone_name: some(l.timezone),
                     cpu_architecture: some("arm64"),
                     is_tablet: Some(model.starts_with("iPad")),
                     radio_access_technology: some(self.pick(&[
@@ -70,7 +61,9 @@ impl BatchGenerator {
                     apple_search_ads_attribution: search_ads,
                     att_authorization_status: Some(att),
                     att_timestamp_unixtime_ms: self.clock_ms - self.rng.i64(0..200 * 86_400_000),
+                    ..IosDevice::default()
                 }
+                .localize(&locale)
                 .into()
             }
             Platform::Android => {
@@ -91,15 +84,6 @@ impl BatchGenerator {
                     screen_height: height,
                     screen_width: width,
                     screen_dpi: dpi,
-                    country: some(l.country),
-                    locale_language: some(l.language),
-                    locale_country: some(l.country),
-                    network_country: Some(l.country.to_lowercase()),
-                    network_carrier: some(l.carrier),
-                    network_code: some(l.mnc),
-                    network_mobile_country_code: some(l.mcc),
-                    timezone_offset: l.utc_offset_hours,
-                    timezone_name: some(l.timezone),
                     is_tablet: Some(name.contains("Tab")),
                     supports_telephony: Some(!name.contains("Tab")),
                     has_nfc: Some(self.chance(80)),
@@ -114,7 +98,9 @@ impl BatchGenerator {
                     } else {
                         None
                     },
+                    ..AndroidDevice::default()
                 }
+                .localize(&locale)
                 .into()
             }
             Platform::Web => {
@@ -128,14 +114,12 @@ impl BatchGenerator {
                     os_version: some(os),
                     screen_height: height,
                     screen_width: width,
-                    locale_language: some(l.language),
-                    locale_country: some(l.country),
-                    timezone_offset: l.utc_offset_hours,
                     is_tablet: Some(false),
                     limit_ad_tracking: some("false"),
                     is_dst: some(self.pick(&["true", "false"])),
                     ..WebDevice::default()
                 }
+                .localize(&locale)
                 .into()
             }
             Platform::Tvos => TvosDevice {
@@ -148,18 +132,15 @@ impl BatchGenerator {
                 model: some("AppleTV14,1"),
                 screen_height: 2160,
                 screen_width: 3840,
-                country: some(l.country),
-                locale_language: some(l.language),
-                locale_country: some(l.country),
-                timezone_offset: l.utc_offset_hours,
-                timezone_name: some(l.timezone),
                 cpu_architecture: some("arm64"),
                 application_name: some("Acme TV"),
                 application_version: Some(app_version),
                 application_package: some("com.acme.tv"),
                 att_authorization_status: Some(AttAuthorizationStatus::NotDetermined),
                 att_timestamp_unixtime_ms: 0,
+                ..TvosDevice::default()
             }
+            .localize(&locale)
             .into(),
             Platform::Roku => RokuDevice {
                 build_id: some("AEA.00E04209A"),
@@ -169,16 +150,13 @@ impl BatchGenerator {
                 manufacturer: some("Roku"),
                 os_version: some("12.5.0"),
                 model: some("3941X"),
-                country: some(l.country),
-                locale_language: some(l.language),
-                locale_country: some(l.country),
-                timezone_offset: l.utc_offset_hours,
-                timezone_name: some(l.timezone),
                 cpu_architecture: some("arm"),
                 application_name: some("Acme TV"),
                 application_version: Some(app_version),
                 application_package: some("dev"),
+                ..RokuDevice::default()
             }
+            .localize(&locale)
             .into(),
             Platform::Xbox | Platform::FireTv => {
                 let xbox = platform == Platform::Xbox;
@@ -204,16 +182,13 @@ impl BatchGenerator {
                     model: some(if xbox { "XboxSeriesX" } else { "AFTKA" }),
                     screen_height: 2160,
                     screen_width: 3840,
-                    country: some(l.country),
-                    locale_language: some(l.language),
-                    locale_country: some(l.country),
-                    timezone_offset: l.utc_offset_hours,
-                    timezone_name: some(l.timezone),
                     cpu_architecture: some(if xbox { "x64" } else { "armeabi-v7a" }),
                     application_name: some("Acme TV"),
                     application_version: Some(app_version),
                     application_package: some("com.acme.tv"),
-                };
+                    ..ConsoleDevice::default()
+                }
+                .localize(&locale);
                 if xbox {
                     Device::Xbox(console)
                 } else {
@@ -221,7 +196,7 @@ impl BatchGenerator {
                 }
             }
             Platform::SmartTv | Platform::Alexa | Platform::Unknown => {
-                let mut generic = match platform {
+                let generic = match platform {
                     Platform::SmartTv => GenericDevice {
                         brand: some("Samsung"),
                         name: some("Samsung Smart TV"),
@@ -253,12 +228,8 @@ impl BatchGenerator {
                         application_name: some("Acme Feed"),
                         ..GenericDevice::default()
                     },
-                };
-                generic.country = some(l.country);
-                generic.locale_language = some(l.language);
-                generic.locale_country = some(l.country);
-                generic.timezone_offset = l.utc_offset_hours;
-                generic.timezone_name = some(l.timezone);
+                }
+                .localize(&locale);
                 match platform {
                     Platform::SmartTv => Device::SmartTv(generic),
                     Platform::Alexa => Device::Alexa(generic),
@@ -343,4 +314,76 @@ impl BatchGenerator {
         }
         out
     }
+}
+
+/// A device with the locale fields of its type filled in from the user's locale.
+trait Localize {
+    fn localize(self, locale: &LocaleFields) -> Self;
+}
+
+/// A user's locale as the device fields carry it, each value named after its field.
+struct LocaleFields {
+    country: Option<String>,
+    locale_language: Option<String>,
+    locale_country: Option<String>,
+    network_country: Option<String>,
+    network_carrier: Option<String>,
+    network_code: Option<String>,
+    network_mobile_country_code: Option<String>,
+    timezone_offset: i32,
+    timezone_name: Option<String>,
+}
+
+impl LocaleFields {
+    fn new(l: &Locale) -> Self {
+        let some = |s: &str| Some(s.to_owned());
+        Self {
+            country: some(l.country),
+            locale_language: some(l.language),
+            locale_country: some(l.country),
+            network_country: Some(l.country.to_lowercase()),
+            network_carrier: some(l.carrier),
+            network_code: some(l.mnc),
+            network_mobile_country_code: some(l.mcc),
+            timezone_offset: l.utc_offset_hours,
+            timezone_name: some(l.timezone),
+        }
+    }
+}
+
+/// Implements [`Localize`] from a table: device types, and the locale fields they have.
+macro_rules! localize {
+    ($([$($device:ty),* $(,)?] => $fields:tt;)*) => {
+        $($(localize!(@one $device, $fields);)*)*
+    };
+    (@one $device:ty, [$($field:ident),* $(,)?]) => {
+        impl Localize for $device {
+            fn localize(mut self, locale: &LocaleFields) -> Self {
+                $(self.$field = locale.$field.clone();)*
+                self
+            }
+        }
+    };
+}
+
+localize! {
+    [IosDevice, AndroidDevice] => [
+        country,
+        locale_language,
+        locale_country,
+        network_country,
+        network_carrier,
+        network_code,
+        network_mobile_country_code,
+        timezone_offset,
+        timezone_name,
+    ];
+    [TvosDevice, RokuDevice, ConsoleDevice, GenericDevice] => [
+        country,
+        locale_language,
+        locale_country,
+        timezone_offset,
+        timezone_name,
+    ];
+    [WebDevice] => [locale_language, locale_country, timezone_offset];
 }

@@ -51,18 +51,14 @@ impl BatchGenerator {
             }
             .into(),
             Kind::ScreenView => {
-                let mut attributes = BTreeMap::new();
-                if self.chance(40) {
-                    attributes.insert("referrer".to_owned(), self.pick(SCREENS).to_owned());
-                    attributes.insert(
-                        "load_time_ms".to_owned(),
-                        self.rng.u32(80..3_000).to_string(),
-                    );
-                }
-                let mut custom_flags = BTreeMap::new();
-                if self.chance(5) {
-                    custom_flags.insert("Google.Category".to_owned(), "Navigation".to_owned());
-                }
+                let attributes = self.sometimes(40, |g| {
+                    [
+                        ("referrer", g.pick(SCREENS).to_owned()),
+                        ("load_time_ms", g.rng.u32(80..3_000).to_string()),
+                    ]
+                });
+                let custom_flags =
+                    self.sometimes(5, |_| [("Google.Category", "Navigation".to_owned())]);
                 ScreenViewEvent {
                     screen_name: Some(self.pick(SCREENS).to_owned()),
                     attributes,
@@ -77,13 +73,12 @@ impl BatchGenerator {
                     let (k, v) = self.custom_attribute();
                     attributes.insert(k, v);
                 }
-                let mut custom_flags = BTreeMap::new();
-                if self.chance(5) {
-                    custom_flags.insert(
-                        "Facebook.EventSourceUrl".to_owned(),
+                let custom_flags = self.sometimes(5, |_| {
+                    [(
+                        "Facebook.EventSourceUrl",
                         "https://shop.example.com/".to_owned(),
-                    );
-                }
+                    )]
+                });
                 CustomEvent {
                     name: Some(name.to_owned()),
                     custom_event_type: Some(CustomEventType::from(category)),
@@ -124,21 +119,12 @@ impl BatchGenerator {
             }
             .into(),
             Kind::UserAttributeChange => {
-                let mut added = BTreeMap::new();
-                added.insert(
-                    "plan".to_owned(),
-                    self.pick(&["free", "plus", "premium"]).to_owned(),
-                );
-                if self.chance(40) {
-                    added.insert(
-                        "loyalty_points".to_owned(),
-                        self.rng.u32(0..20_000).to_string(),
-                    );
-                }
-                let mut removed = BTreeMap::new();
-                if self.chance(20) {
-                    removed.insert("trial_ends".to_owned(), "2025-12-31".to_owned());
-                }
+                let plan = self.pick(&["free", "plus", "premium"]).to_owned();
+                let mut added = BTreeMap::from([("plan".to_owned(), plan)]);
+                added.extend(self.sometimes(40, |g| {
+                    [("loyalty_points", g.rng.u32(0..20_000).to_string())]
+                }));
+                let removed = self.sometimes(20, |_| [("trial_ends", "2025-12-31".to_owned())]);
                 UserAttributeChangeEvent { added, removed }.into()
             }
             Kind::UserIdentityChange => {
@@ -230,46 +216,39 @@ impl BatchGenerator {
             }
             Kind::ProductAction => self.product_action(user),
             Kind::PromotionAction => {
-                let n = self.rng.usize(1..=2);
-                let promotions = (0..n)
-                    .map(|i| Promotion {
-                        id: self.pick_some(&["PROMO_SPRING25", "PROMO_FREESHIP", "PROMO_NEWIN"]),
-                        name: self.pick_some(&["Spring Sale", "Free Shipping", "New Arrivals"]),
-                        creative: self.pick_some(&["hero_banner", "carousel_card", "inline_tile"]),
-                        position: Some(format!("slot_{}", i + 1)),
-                    })
-                    .collect();
+                let promotions = self.several(1..=2, |g, i| Promotion {
+                    id: g.pick_some(&["PROMO_SPRING25", "PROMO_FREESHIP", "PROMO_NEWIN"]),
+                    name: g.pick_some(&["Spring Sale", "Free Shipping", "New Arrivals"]),
+                    creative: g.pick_some(&["hero_banner", "carousel_card", "inline_tile"]),
+                    position: Some(format!("slot_{}", i + 1)),
+                });
                 PromotionActionEvent {
                     action: Some(if self.chance(75) {
                         PromotionActionType::View
                     } else {
                         PromotionActionType::Click
                     }),
-                    attributes: BTreeMap::new(),
-                    promotions,
-                    custom_flags: BTreeMap::new(),
+                    promotions: promotions.into(),
+                    ..PromotionActionEvent::default()
                 }
                 .into()
             }
             Kind::Impression => {
-                let n = self.rng.usize(1..=2);
-                let impressions = (0..n)
-                    .map(|_| {
-                        let count = self.rng.usize(2..=5);
-                        Impression {
-                            impression_list_name: self.pick_some(&[
-                                "Search Results",
-                                "Recommended for you",
-                                "Recently viewed",
-                            ]),
-                            products: (0..count).map(|i| self.product(i as i32 + 1, 1)).collect(),
-                        }
-                    })
-                    .collect();
+                let impressions = self.several(1..=2, |g, _| {
+                    // The number of products is drawn before the list's name.
+                    let count = g.rng.usize(2..=5);
+                    Impression {
+                        impression_list_name: g.pick_some(&[
+                            "Search Results",
+                            "Recommended for you",
+                            "Recently viewed",
+                        ]),
+                        products: (0..count).map(|i| g.product(i as i32 + 1, 1)).collect(),
+                    }
+                });
                 ImpressionEvent {
-                    attributes: BTreeMap::new(),
-                    impressions,
-                    custom_flags: BTreeMap::new(),
+                    impressions: impressions.into(),
+                    ..ImpressionEvent::default()
                 }
                 .into()
             }
@@ -341,12 +320,9 @@ impl BatchGenerator {
                 event.coupon_code = Some("SPRING25".to_owned());
             }
         }
-        if self.chance(30) {
-            event.attributes.insert(
-                "list".to_owned(),
-                self.pick(&["search", "category", "home"]).to_owned(),
-            );
-        }
+        event.attributes = self.sometimes(30, |g| {
+            [("list", g.pick(&["search", "category", "home"]).to_owned())]
+        });
         event.products = products.into();
         event.into()
     }
@@ -355,13 +331,9 @@ impl BatchGenerator {
         let (sku, name, brand, category, variants, cents) = self.pick(CATALOG);
         let price = Decimal::new(cents, 2);
         let quantity = Decimal::from(quantity);
-        let mut attributes = BTreeMap::new();
-        if self.chance(20) {
-            attributes.insert(
-                "color".to_owned(),
-                self.pick(&["black", "blue", "green"]).to_owned(),
-            );
-        }
+        let attributes = self.sometimes(20, |g| {
+            [("color", g.pick(&["black", "blue", "green"]).to_owned())]
+        });
         Product {
             id: Some(sku.to_owned()),
             name: Some(name.to_owned()),

@@ -2,6 +2,7 @@
 //! are about.
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use uuid::Uuid;
 
@@ -106,11 +107,12 @@ impl BatchGenerator {
             Vec::new()
         };
         let platform_fields = self.chance(60).then(|| self.platform_fields(platform));
-        let mut integration_attributes = BTreeMap::new();
-        if self.chance(20) {
-            integration_attributes.insert("client_id".to_owned(), self.hex(24));
-            integration_attributes.insert("session_tracking".to_owned(), "enabled".to_owned());
-        }
+        let integration_attributes = self.sometimes(20, |g| {
+            [
+                ("client_id", g.hex(24)),
+                ("session_tracking", "enabled".to_owned()),
+            ]
+        });
         let mut user_attribute_lists = BTreeMap::new();
         if self.chance(30) {
             let n = self.rng.usize(1..=3);
@@ -467,6 +469,33 @@ impl BatchGenerator {
     /// True with probability `percent`/100.
     pub(super) fn chance(&mut self, percent: u8) -> bool {
         self.rng.u8(0..100) < percent
+    }
+
+    /// The entries `make` gives (drawn after the chance), with probability `percent`/100; no
+    /// entries otherwise.
+    pub(super) fn sometimes<const N: usize>(
+        &mut self,
+        percent: u8,
+        make: impl FnOnce(&mut Self) -> [(&'static str, String); N],
+    ) -> BTreeMap<String, String> {
+        if self.chance(percent) {
+            make(self)
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value))
+                .collect()
+        } else {
+            BTreeMap::new()
+        }
+    }
+
+    /// A count drawn from `counts`, then that many items, each made from its index.
+    pub(super) fn several<T>(
+        &mut self,
+        counts: RangeInclusive<usize>,
+        mut item: impl FnMut(&mut Self, usize) -> T,
+    ) -> Vec<T> {
+        let n = self.rng.usize(counts);
+        (0..n).map(|i| item(self, i)).collect()
     }
 
     pub(super) fn pick<T: Copy>(&mut self, items: &[T]) -> T {

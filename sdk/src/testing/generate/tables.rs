@@ -3,74 +3,58 @@
 /// 2025-11-01T00:00:00Z in epoch milliseconds: where generated clocks start.
 pub(super) const EPOCH_START_MS: i64 = 1_761_955_200_000;
 
-/// Event kinds and their weights (per mille), shaped like real app traffic: screen views and
-/// custom events dominate, sessions and app state changes are frequent, commerce and the rest
-/// are rarer. Every kind has enough weight to occur in a few hundred events.
-pub(super) const EVENT_WEIGHTS: &[(Kind, u32)] = &[
-    (Kind::ScreenView, 270),
-    (Kind::Custom, 250),
-    (Kind::SessionStart, 80),
-    (Kind::SessionEnd, 75),
-    (Kind::ApplicationStateTransition, 60),
-    (Kind::ProductAction, 70),
-    (Kind::UserAttributeChange, 35),
-    (Kind::Impression, 25),
-    (Kind::PromotionAction, 20),
-    (Kind::Error, 20),
-    (Kind::PushMessageReceipt, 20),
-    (Kind::PushMessageOpen, 15),
-    (Kind::PushSubscription, 15),
-    (Kind::UserIdentityChange, 15),
-    (Kind::PrivacySettingChange, 15),
-    (Kind::Attribution, 15),
-];
+/// Declares an enum of the kinds of something and its weight table from one list, so that
+/// each kind is named once and has its weight.
+macro_rules! weighted_kinds {
+    ($(#[$doc:meta])* $table:ident: $name:ident { $($kind:ident = $weight:literal,)* }) => {
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        pub(super) enum $name {
+            $($kind,)*
+        }
 
-/// Platforms and their weights (percent): mobile apps first, then the web, then the rest.
-pub(super) const PLATFORM_WEIGHTS: &[(Platform, u32)] = &[
-    (Platform::Ios, 34),
-    (Platform::Android, 34),
-    (Platform::Web, 12),
-    (Platform::Tvos, 4),
-    (Platform::Roku, 4),
-    (Platform::FireTv, 4),
-    (Platform::SmartTv, 3),
-    (Platform::Xbox, 2),
-    (Platform::Alexa, 2),
-    (Platform::Unknown, 1),
-];
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(super) enum Kind {
-    SessionStart,
-    SessionEnd,
-    Custom,
-    ScreenView,
-    Error,
-    PrivacySettingChange,
-    UserAttributeChange,
-    UserIdentityChange,
-    PushSubscription,
-    ApplicationStateTransition,
-    PushMessageReceipt,
-    ProductAction,
-    PromotionAction,
-    Impression,
-    Attribution,
-    PushMessageOpen,
+        $(#[$doc])*
+        pub(super) const $table: &[($name, u32)] = &[$(($name::$kind, $weight),)*];
+    };
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(super) enum Platform {
-    Unknown,
-    Android,
-    Ios,
-    Tvos,
-    Web,
-    Roku,
-    Xbox,
-    FireTv,
-    Alexa,
-    SmartTv,
+weighted_kinds! {
+    /// Event kinds and their weights (per mille), shaped like real app traffic: screen views and
+    /// custom events dominate, sessions and app state changes are frequent, commerce and the
+    /// rest are rarer. Every kind has enough weight to occur in a few hundred events.
+    EVENT_WEIGHTS: Kind {
+        ScreenView = 270,
+        Custom = 250,
+        SessionStart = 80,
+        SessionEnd = 75,
+        ApplicationStateTransition = 60,
+        ProductAction = 70,
+        UserAttributeChange = 35,
+        Impression = 25,
+        PromotionAction = 20,
+        Error = 20,
+        PushMessageReceipt = 20,
+        PushMessageOpen = 15,
+        PushSubscription = 15,
+        UserIdentityChange = 15,
+        PrivacySettingChange = 15,
+        Attribution = 15,
+    }
+}
+
+weighted_kinds! {
+    /// Platforms and their weights (percent): mobile apps first, then the web, then the rest.
+    PLATFORM_WEIGHTS: Platform {
+        Ios = 34,
+        Android = 34,
+        Web = 12,
+        Tvos = 4,
+        Roku = 4,
+        FireTv = 4,
+        SmartTv = 3,
+        Xbox = 2,
+        Alexa = 2,
+        Unknown = 1,
+    }
 }
 
 /// Where a user is: country, language, time zone, mobile network, a city and its currency.

@@ -87,35 +87,16 @@ impl RealisticBatch {
         });
         if self.rng.u8(..100) < 20 {
             w.arr("partner_identities", |w| {
-                w.item_obj(|w| {
-                    w.str("type", "acme_user_id");
-                    w.str("encoding", "raw");
-                    w.str("value", &format!("acme-{}", self.hex(12)));
-                });
+                identity(w, "acme_user_id", "raw", &format!("acme-{}", self.hex(12)));
             });
         }
         w.arr("user_identities", |w| {
-            w.item_obj(|w| {
-                w.str("type", "customer");
-                w.str("encoding", "raw");
-                w.str("value", &customer_id);
-            });
-            w.item_obj(|w| {
-                w.str("type", "email");
-                w.str("encoding", "raw");
-                w.str("value", &email);
-            });
-            w.item_obj(|w| {
-                w.str("type", "email");
-                w.str("encoding", "sha256");
-                w.str("value", &self.hex(64));
-            });
+            identity(w, "customer", "raw", &customer_id);
+            identity(w, "email", "raw", &email);
+            identity(w, "email", "sha256", &self.hex(64));
             if self.rng.bool() {
-                w.item_obj(|w| {
-                    w.str("type", "mobile_number");
-                    w.str("encoding", "raw");
-                    w.str("value", &format!("+4915{:08}", self.rng.u32(..100_000_000)));
-                });
+                let number = format!("+4915{:08}", self.rng.u32(..100_000_000));
+                identity(w, "mobile_number", "raw", &number);
             }
         });
         w.obj("user_attributes", |w| {
@@ -186,13 +167,7 @@ impl RealisticBatch {
                 w.item_obj(|w| self.event(w, at, session_id, city));
             }
         });
-        w.str(
-            "source_channel",
-            match self.storefront {
-                Storefront::IosApp => "native",
-                Storefront::WebShop => "javascript",
-            },
-        );
+        self.row(&mut w, &SOURCE_CHANNEL, city.1);
         w.str("device_application_stamp", &device_id);
         w.obj("consent_state", |w| {
             w.obj("gdpr_consent_state", |w| {
@@ -241,13 +216,7 @@ impl RealisticBatch {
             w.str("mp_account_name", "Northpeak Outdoor GmbH");
             w.num("workspace_id", 7_822);
             w.str("workspace_name", "Production EU");
-            w.str(
-                "input_name",
-                match self.storefront {
-                    Storefront::IosApp => "iOS",
-                    Storefront::WebShop => "Web",
-                },
-            );
+            self.row(w, &INPUT_NAME, city.1);
             w.str("app_name", "Northpeak Shop");
             w.str("app_version", "5.14.2");
             w.str("dataplan_id", "northpeak_master_plan");
@@ -259,104 +228,33 @@ impl RealisticBatch {
     }
 
     fn runtime(&mut self, w: &mut Json, device_id: &str, city: (&str, &str, &str, f64, f64)) {
-        match self.storefront {
+        self.fields(w, RUNTIME, city.1);
+        w.arr("identities", |w| match self.storefront {
             Storefront::IosApp => {
-                w.str("type", "ios");
-                w.str("client_ip_address", "203.0.113.57");
-                w.str("sdk_version", "8.27.4");
-                w.str(
-                    "http_header_user_agent",
-                    "Northpeak/5.14.2 (iPhone; iOS 18.1; Scale/3.00)",
-                );
-                w.arr("identities", |w| {
-                    w.item_obj(|w| {
-                        w.str("type", "ios_vendor_id");
-                        w.str("encoding", "raw");
-                        w.str("value", device_id);
-                    });
-                    w.item_obj(|w| {
-                        w.str("type", "ios_advertising_id");
-                        w.str("encoding", "raw");
-                        w.str("value", &self.uuid().to_ascii_uppercase());
-                    });
-                    w.item_obj(|w| {
-                        w.str("type", "apple_push_notification_token");
-                        w.str("encoding", "raw");
-                        w.str("value", &self.hex(64));
-                    });
-                });
-                w.str("build_id", "22B83");
-                w.str("brand", "iPhone");
-                w.str("product", "iPhone16,2");
-                w.str("name", "Anna’s iPhone");
-                w.str("manufacturer", "Apple");
-                w.str("os_version", "18.1");
-                w.str("model", "iPhone16,2");
-                w.num("screen_height", 2796);
-                w.num("screen_width", 1290);
-                w.str("country", city.1);
-                w.str("locale_language", "de");
-                w.str("locale_country", city.1);
-                w.str("network_country", &lowercase(city.1));
-                w.str("network_carrier", "Telekom.de");
-                w.str("network_code", "01");
-                w.str("network_mobile_country_code", "262");
-                w.num("timezone_offset", 1);
-                w.str("timezone_name", "Europe/Berlin");
-                w.str("cpu_architecture", "arm64e");
-                w.bool("is_tablet", false);
-                w.str("radio_access_technology", "CTRadioAccessTechnologyNR");
-                w.str("application_name", "Northpeak Shop");
-                w.str("application_version", "5.14.2");
-                w.str("application_package", "com.northpeak.shop");
-                w.bool("is_sandboxed", false);
-                w.obj("apple_search_ads_attribution", |w| {
-                    w.obj("Version3.1", |w| {
-                        w.str("iad-attribution", "true");
-                        w.str("iad-org-name", "Northpeak Outdoor GmbH");
-                        w.str("iad-campaign-id", "1234567890");
-                        w.str("iad-campaign-name", "Autumn Trail 2025");
-                        w.str("iad-conversion-type", "Download");
-                        w.str("iad-click-date", "2025-09-30T11:02:41Z");
-                        w.str("iad-keyword", "trail running shoes");
-                    });
-                });
-                w.str("att_authorization_status", "authorized");
-                w.num("att_timestamp_unixtime_ms", 1_727_694_161_000);
+                identity(w, "ios_vendor_id", "raw", device_id);
+                let advertising_id = self.uuid().to_ascii_uppercase();
+                identity(w, "ios_advertising_id", "raw", &advertising_id);
+                identity(w, "apple_push_notification_token", "raw", &self.hex(64));
             }
-            Storefront::WebShop => {
-                w.str("type", "mobileweb");
-                w.str("client_ip_address", "198.51.100.23");
-                w.str("sdk_version", "2.35.0");
-                w.str(
-                    "http_header_user_agent",
-                    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
-                );
-                w.arr("identities", |w| {
-                    w.item_obj(|w| {
-                        w.str("type", "other");
-                        w.str("encoding", "raw");
-                        w.str("value", device_id);
-                    });
-                });
-                w.str("build_id", "web-2025.11.02-4f1c9e");
-                w.str("brand", "Apple");
-                w.str("product", "Safari");
-                w.str("name", "Safari 18.1");
-                w.str("device_manufacturer", "Apple");
-                w.str("os_version", "macOS 15.1");
-                w.str("device_model", "Macintosh");
-                w.num("screen_height", 1117);
-                w.num("screen_width", 1728);
-                w.num("screen_dpi", 2);
-                w.str("device_country", city.1);
-                w.str("locale_language", "de-DE");
-                w.str("locale_country", city.1);
-                w.num("timezone_offset", 1);
-                w.bool("is_tablet", false);
-                w.str("is_dst", "false");
-            }
+            Storefront::WebShop => identity(w, "other", "raw", device_id),
+        });
+        self.fields(w, DEVICE, city.1);
+    }
+
+    /// The fields of a table, in order, as this storefront has them.
+    fn fields(&self, w: &mut Json, table: &[Row], country: &str) {
+        for row in table {
+            self.row(w, row, country);
         }
+    }
+
+    /// A field of a table as this storefront has it.
+    fn row(&self, w: &mut Json, (key, ios_app, web_shop): &Row, country: &str) {
+        let value = match self.storefront {
+            Storefront::IosApp => ios_app,
+            Storefront::WebShop => web_shop,
+        };
+        field(w, key, value, country);
     }
 
     fn event_header(
@@ -599,13 +497,7 @@ impl RealisticBatch {
                 });
             }
             "user_identity_change" => {
-                w.arr("added", |w| {
-                    w.item_obj(|w| {
-                        w.str("type", "email");
-                        w.str("encoding", "sha256");
-                        w.str("value", &self.hex(64));
-                    });
-                });
+                w.arr("added", |w| identity(w, "email", "sha256", &self.hex(64)));
             }
             _ => {
                 w.str("name", "attribution");
@@ -666,6 +558,32 @@ impl RealisticBatch {
         uuid::Builder::from_random_bytes(bytes)
             .into_uuid()
             .to_string()
+    }
+}
+
+/// An identity object of an identity list.
+fn identity(w: &mut Json, kind: &str, encoding: &str, value: &str) {
+    w.item_obj(|w| {
+        w.str("type", kind);
+        w.str("encoding", encoding);
+        w.str("value", value);
+    });
+}
+
+/// A field of a fixed table, unless it is absent; `country` is the user's country code.
+fn field(w: &mut Json, key: &str, value: &Field, country: &str) {
+    match value {
+        Field::Str(text) => w.str(key, text),
+        Field::Num(number) => w.num(key, *number),
+        Field::Bool(value) => w.bool(key, *value),
+        Field::Country => w.str(key, country),
+        Field::CountryLower => w.str(key, &lowercase(country)),
+        Field::Obj(inner) => w.obj(key, |w| {
+            for (key, value) in *inner {
+                field(w, key, value, country);
+            }
+        }),
+        Field::Absent => {}
     }
 }
 
