@@ -139,6 +139,29 @@ pub struct Args {
     queue: Box<queue::QueueArgs>,
 }
 
+impl Args {
+    /// mParticle's invocation and retry policy for this run, with the function timeout.
+    fn policy(&self, timeout: Duration) -> Policy {
+        Policy {
+            max_retries: self.max_retries,
+            backoff_base: Duration::from_millis(self.backoff_base_ms),
+            backoff_cap: Duration::from_millis(self.backoff_cap_ms),
+            timeout,
+            open_loop: self.rate.is_some(),
+        }
+    }
+
+    /// How much traffic to send, and of what shape.
+    fn shape(&self) -> Shape {
+        Shape {
+            batches: self.batches,
+            events_per_batch: self.events_per_batch,
+            audience_every: self.audience_every,
+            profiles_per_change: self.profiles_per_change,
+        }
+    }
+}
+
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
@@ -330,6 +353,30 @@ struct Sent {
     odd_answers: u64,
 }
 
+impl Sent {
+    /// Counts what mParticle would make of one delivered message's final answer: a suspension,
+    /// or an answer that is not the response its request calls for. A lost message (an error)
+    /// is counted by the sender.
+    fn count(&mut self, answer: Result<Vec<u8>, String>) {
+        let Ok(answer) = answer else {
+            return;
+        };
+        match Message::decode(&answer).map(|m| m.body) {
+            Ok(MessageBody::EventProcessingResponse(r)) if r.suspend_subscription => {
+                self.suspensions += 1;
+            }
+            Ok(MessageBody::AudienceMembershipChangeResponse(r)) if r.suspend_subscription => {
+                self.suspensions += 1;
+            }
+            Ok(
+                MessageBody::EventProcessingResponse(_)
+                | MessageBody::AudienceMembershipChangeResponse(_),
+            ) => {}
+            _ => self.odd_answers += 1,
+        }
+    }
+}
+
 fn progress_bar(len: usize) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -356,24 +403,7 @@ async fn send_traffic(
     let mut sent = Sent::default();
     let mut tasks = JoinSet::new();
     let started = tokio::time::Instant::now();
-    let settle = |sent: &mut Sent, answer: Result<Vec<u8>, String>| {
-        let Ok(answer) = answer else {
-            return;
-        };
-        match Message::decode(&answer).map(|m| m.body) {
-            Ok(MessageBody::EventProcessingResponse(r)) if r.suspend_subscription => {
-                sent.suspensions += 1;
-            }
-            Ok(MessageBody::AudienceMembershipChangeResponse(r)) if r.suspend_subscription => {
-                sent.suspensions += 1;
-            }
-            Ok(
-                MessageBody::EventProcessingResponse(_)
-                | MessageBody::AudienceMembershipChangeResponse(_),
-            ) => {}
-            _ => sent.odd_answers += 1,
-        }
-    };
+    let settle = |sent: &mut Sent, answer: Result<Vec<u8>, String>| sent.count(answer);
     for (i, message) in traffic.enumerate() {
         if message.audience {
             sent.audience_changes += 1;
@@ -540,29 +570,15 @@ async fn simulate(args: Args) -> Result<Summary, String> {
         }
     };
     let pool = Pool::new(envs);
-    let policy = Arc::new(Policy {
-        max_retries: args.max_retries,
-        backoff_base: Duration::from_millis(args.backoff_base_ms),
-        backoff_cap: Duration::from_millis(args.backoff_cap_ms),
-        timeout,
-        open_loop: args.rate.is_some(),
-    });
+    let policy = Arc::new(args.policy(timeout));
     let stats = Arc::new(Stats::default());
 
     let started = Instant::now();
-    let setup_policy = Policy {
-        open_loop: false,
-        ..(*policy).clone()
-    };
+    let setup_policy = policy.closed_loop();
     let registration = set_up(&pool, &setup_policy, &stats, &api_key).await?;
     let verification_us = stats.take_latencies();
     let filter = Filter::from_registration(&registration);
-    let shape = Shape {
-        batches: args.batches,
-        events_per_batch: args.events_per_batch,
-        audience_every: args.audience_every,
-        profiles_per_change: args.profiles_per_change,
-    };
+    let shape = args.shape();
     let traffic = Traffic::new(args.seed, &api_key, shape.clone(), filter.clone());
     let sent = send_traffic(traffic, &pool, &policy, &stats, args.rate).await;
     let duration = started.elapsed();

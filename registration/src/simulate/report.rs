@@ -173,7 +173,7 @@ pub struct Summary {
 }
 
 /// The `q` quantile (0 to 1) of `values`, in milliseconds; 0 when there are none.
-fn quantile_ms(values: &[u64], q: f64) -> f64 {
+pub(super) fn quantile_ms(values: &[u64], q: f64) -> f64 {
     if values.is_empty() {
         return 0.0;
     }

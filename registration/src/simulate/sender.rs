@@ -28,6 +28,15 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The same policy in a closed loop: each message waits for a free environment (the
+    /// registration probe and verification requests, before the traffic).
+    pub fn closed_loop(&self) -> Self {
+        Self {
+            open_loop: false,
+            ..self.clone()
+        }
+    }
+
     /// The back-off ceiling before retry `retry` (1 for the first): `base × 2^(retry-1)`,
     /// capped.
     pub fn ceiling(&self, retry: u32) -> Duration {

@@ -35,7 +35,7 @@ use super::report::{self, Summary};
 use super::sender::{Policy, Stats};
 use super::sqs::{self, InProcessQueue, QueueSpec, RealQueue, Received, SimQueue};
 use super::stub::StubConfig;
-use super::traffic::{self, Filter, Shape, Traffic};
+use super::traffic::{self, Filter, Traffic};
 use super::{Args, Sent};
 
 mod mapping;
@@ -433,28 +433,14 @@ pub async fn simulate(args: &Args) -> Result<ModeSummary, String> {
         producer_factory,
         timeout,
     ));
-    let policy = Arc::new(Policy {
-        max_retries: args.max_retries,
-        backoff_base: Duration::from_millis(args.backoff_base_ms),
-        backoff_cap: Duration::from_millis(args.backoff_cap_ms),
-        timeout,
-        open_loop: args.rate.is_some(),
-    });
+    let policy = Arc::new(args.policy(timeout));
     let stats = Arc::new(Stats::default());
     let started = Instant::now();
-    let setup_policy = Policy {
-        open_loop: false,
-        ..(*policy).clone()
-    };
+    let setup_policy = policy.closed_loop();
     let registration = set_up(&producers, &setup_policy, &stats, &api_key).await?;
     let verification_us = stats.take_latencies();
     let filter = Filter::from_registration(&registration);
-    let shape = Shape {
-        batches: args.batches,
-        events_per_batch: args.events_per_batch,
-        audience_every: args.audience_every,
-        profiles_per_change: args.profiles_per_change,
-    };
+    let shape = args.shape();
 
     // mParticle's traffic.
     let mut sent = Sent::default();
@@ -584,7 +570,7 @@ pub async fn simulate(args: &Args) -> Result<ModeSummary, String> {
     });
     let left = counts.visible + counts.hidden;
     summary.ok = summary.ok && counts.dead == 0 && left == 0;
-    let quantile = quantile_ms;
+    let quantile = report::quantile_ms;
     let figures = QueueFigures {
         queue: queue.describe(),
         fifo: q.fifo,
@@ -650,34 +636,6 @@ impl QueueApi for Counting {
     }
 }
 
-/// The `q` quantile (0 to 1) of microsecond values, in milliseconds (nearest rank; 0 when
-/// there are none).
-fn quantile_ms(values: &[u64], q: f64) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_unstable();
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    (sorted[rank - 1] as f64).round() / 1_000.0
-}
-
 fn count_answer(sent: &mut Sent, done: Result<Result<Vec<u8>, String>, tokio::task::JoinError>) {
-    let answer = done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-    let Ok(answer) = answer else {
-        return;
-    };
-    match Message::decode(&answer).map(|m| m.body) {
-        Ok(MessageBody::EventProcessingResponse(r)) if r.suspend_subscription => {
-            sent.suspensions += 1;
-        }
-        Ok(MessageBody::AudienceMembershipChangeResponse(r)) if r.suspend_subscription => {
-            sent.suspensions += 1;
-        }
-        Ok(
-            MessageBody::EventProcessingResponse(_)
-            | MessageBody::AudienceMembershipChangeResponse(_),
-        ) => {}
-        _ => sent.odd_answers += 1,
-    }
+    sent.count(done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())));
 }
