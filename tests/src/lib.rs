@@ -45,3 +45,37 @@ pub fn find_tool(name: &str) -> Option<std::path::PathBuf> {
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
+
+/// Reading the CloudFormation templates under `registration/` for their structural tests.
+pub mod cloudformation {
+    use serde_json::Value;
+
+    /// The template `registration/<file>`, parsed.
+    pub fn template(file: &str) -> Value {
+        let path = format!("{}/../registration/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
+    }
+
+    /// All resources of the given type, with their logical ids.
+    pub fn resources_of_type<'a>(t: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+        t["Resources"]
+            .as_object()
+            .expect("Resources is an object")
+            .iter()
+            .filter(|(_, r)| r["Type"] == kind)
+            .map(|(id, r)| (id.as_str(), r))
+            .collect()
+    }
+
+    /// The one resource of the given type.
+    pub fn single<'a>(t: &'a Value, kind: &str) -> (&'a str, &'a Value) {
+        let found = resources_of_type(t, kind);
+        assert_eq!(
+            found.len(),
+            1,
+            "expected exactly one {kind}, found {found:?}"
+        );
+        found[0]
+    }
+}

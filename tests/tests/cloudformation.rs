@@ -3,37 +3,10 @@
 //! version, the alias mParticle invokes and one invoke permission per
 //! mParticle AWS account, granted on the alias.
 
+use firehose_tests::cloudformation::{resources_of_type, single, template};
 use serde_json::{Value, json};
 
 const MPARTICLE_PRINCIPALS: [&str; 2] = ["338661164609", "457804467337"];
-
-fn template() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../registration/template.json");
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
-}
-
-/// All resources of the given type, with their logical ids.
-fn resources_of_type<'a>(t: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
-    t["Resources"]
-        .as_object()
-        .expect("Resources is an object")
-        .iter()
-        .filter(|(_, r)| r["Type"] == kind)
-        .map(|(id, r)| (id.as_str(), r))
-        .collect()
-}
-
-/// The one resource of the given type.
-fn single<'a>(t: &'a Value, kind: &str) -> (&'a str, &'a Value) {
-    let found = resources_of_type(t, kind);
-    assert_eq!(
-        found.len(),
-        1,
-        "expected exactly one {kind}, found {found:?}"
-    );
-    found[0]
-}
 
 /// The value of a parameter reference `{"Ref": name}`, checking the name exists.
 fn assert_param_ref(t: &Value, value: &Value, what: &str) -> String {
@@ -49,7 +22,7 @@ fn assert_param_ref(t: &Value, value: &Value, what: &str) -> String {
 
 #[test]
 fn template_is_a_cloudformation_template() {
-    let t = template();
+    let t = template("template.json");
     assert_eq!(t["AWSTemplateFormatVersion"], "2010-09-09");
     for (id, r) in t["Resources"].as_object().expect("Resources") {
         let kind = r["Type"]
@@ -84,7 +57,7 @@ fn every_ref_and_getatt_names_something_that_exists() {
             _ => {}
         }
     }
-    let t = template();
+    let t = template("template.json");
     let mut bad = Vec::new();
     walk(&t, &t["Resources"], &mut bad);
     walk(&t, &t["Outputs"], &mut bad);
@@ -93,7 +66,7 @@ fn every_ref_and_getatt_names_something_that_exists() {
 
 #[test]
 fn function_runs_the_bootstrap_binary_on_provided_al2023() {
-    let t = template();
+    let t = template("template.json");
     let (_, function) = single(&t, "AWS::Lambda::Function");
     let p = &function["Properties"];
     assert_eq!(p["Runtime"], "provided.al2023");
@@ -142,7 +115,7 @@ fn function_runs_the_bootstrap_binary_on_provided_al2023() {
 
 #[test]
 fn execution_role_can_be_assumed_by_lambda() {
-    let t = template();
+    let t = template("template.json");
     let (_, role) = single(&t, "AWS::IAM::Role");
     let statements = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         .as_array()
@@ -156,7 +129,7 @@ fn execution_role_can_be_assumed_by_lambda() {
 
 #[test]
 fn alias_defaults_to_production_and_points_at_the_published_version() {
-    let t = template();
+    let t = template("template.json");
     let (function_id, _) = single(&t, "AWS::Lambda::Function");
     let (version_id, version) = single(&t, "AWS::Lambda::Version");
     let (_, alias) = single(&t, "AWS::Lambda::Alias");
@@ -178,7 +151,7 @@ fn alias_defaults_to_production_and_points_at_the_published_version() {
 
 #[test]
 fn each_mparticle_principal_may_invoke_the_alias_only() {
-    let t = template();
+    let t = template("template.json");
     let (alias_id, _) = single(&t, "AWS::Lambda::Alias");
     let permissions = resources_of_type(&t, "AWS::Lambda::Permission");
     assert_eq!(
@@ -203,7 +176,7 @@ fn each_mparticle_principal_may_invoke_the_alias_only() {
 
 #[test]
 fn outputs_the_alias_arn() {
-    let t = template();
+    let t = template("template.json");
     let (alias_id, _) = single(&t, "AWS::Lambda::Alias");
     let outputs = t["Outputs"].as_object().expect("Outputs is an object");
     assert!(

@@ -3,38 +3,8 @@
 //! statements a public function URL needs (since October 2025), and the token as a `NoEcho`
 //! parameter that reaches the function's environment and no output.
 
+use firehose_tests::cloudformation::{resources_of_type, single, template};
 use serde_json::{Value, json};
-
-fn template() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../registration/template-http.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
-}
-
-/// All resources of the given type, with their logical ids.
-fn resources_of_type<'a>(t: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
-    t["Resources"]
-        .as_object()
-        .expect("Resources is an object")
-        .iter()
-        .filter(|(_, r)| r["Type"] == kind)
-        .map(|(id, r)| (id.as_str(), r))
-        .collect()
-}
-
-/// The one resource of the given type.
-fn single<'a>(t: &'a Value, kind: &str) -> (&'a str, &'a Value) {
-    let found = resources_of_type(t, kind);
-    assert_eq!(
-        found.len(),
-        1,
-        "expected exactly one {kind}, found {found:?}"
-    );
-    found[0]
-}
 
 /// Every `Ref` target and every `${Name}` of an `Fn::Sub` string under `v`.
 fn references(v: &Value, out: &mut Vec<String>) {
@@ -66,7 +36,7 @@ fn references(v: &Value, out: &mut Vec<String>) {
 
 #[test]
 fn every_reference_names_something_that_exists() {
-    let t = template();
+    let t = template("template-http.json");
     assert_eq!(t["AWSTemplateFormatVersion"], "2010-09-09");
     let mut names = Vec::new();
     references(&t["Resources"], &mut names);
@@ -102,7 +72,7 @@ fn every_reference_names_something_that_exists() {
 
 #[test]
 fn the_function_url_serves_the_alias_without_iam_auth() {
-    let t = template();
+    let t = template("template-http.json");
     let (function_id, function) = single(&t, "AWS::Lambda::Function");
     let (alias_id, alias) = single(&t, "AWS::Lambda::Alias");
     let (url_id, url) = single(&t, "AWS::Lambda::Url");
@@ -136,7 +106,7 @@ fn the_function_url_serves_the_alias_without_iam_auth() {
 
 #[test]
 fn both_statements_a_public_function_url_needs_are_granted_on_the_alias() {
-    let t = template();
+    let t = template("template-http.json");
     let (alias_id, _) = single(&t, "AWS::Lambda::Alias");
     let permissions = resources_of_type(&t, "AWS::Lambda::Permission");
     assert_eq!(permissions.len(), 2, "{permissions:?}");
@@ -168,7 +138,7 @@ fn both_statements_a_public_function_url_needs_are_granted_on_the_alias() {
 
 #[test]
 fn the_token_is_a_no_echo_parameter_that_only_the_function_sees() {
-    let t = template();
+    let t = template("template-http.json");
     let (_, function) = single(&t, "AWS::Lambda::Function");
     let variables = &function["Properties"]["Environment"]["Variables"];
     let name = variables["FIREHOSE_HTTP_TOKEN"]["Ref"]

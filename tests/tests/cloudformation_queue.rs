@@ -4,32 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use firehose_tests::cloudformation::{resources_of_type, single, template};
 use serde_json::{Value, json};
-
-fn template() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../registration/template-queue.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
-}
-
-fn resources_of_type<'a>(t: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
-    t["Resources"]
-        .as_object()
-        .expect("Resources is an object")
-        .iter()
-        .filter(|(_, r)| r["Type"] == kind)
-        .map(|(id, r)| (id.as_str(), r))
-        .collect()
-}
-
-fn single<'a>(t: &'a Value, kind: &str) -> (&'a str, &'a Value) {
-    let found = resources_of_type(t, kind);
-    assert_eq!(found.len(), 1, "expected one {kind}, found {found:?}");
-    found[0]
-}
 
 /// The queue mParticle's messages go to (the one with a redrive policy) and its DLQ.
 fn queues(t: &Value) -> ((&str, &Value), (&str, &Value)) {
@@ -91,7 +67,7 @@ fn every_ref_getatt_findinmap_and_condition_names_something_that_exists() {
             _ => {}
         }
     }
-    let t = template();
+    let t = template("template-queue.json");
     assert_eq!(t["AWSTemplateFormatVersion"], "2010-09-09");
     let mut bad = Vec::new();
     walk(&t, &t["Resources"], &mut bad);
@@ -102,7 +78,7 @@ fn every_ref_getatt_findinmap_and_condition_names_something_that_exists() {
 
 #[test]
 fn the_queue_redrives_to_its_dead_letter_queue_after_at_least_five_receives() {
-    let t = template();
+    let t = template("template-queue.json");
     let ((_, queue), (dead_id, dead)) = queues(&t);
     let redrive = &queue["Properties"]["RedrivePolicy"];
     assert_eq!(
@@ -123,7 +99,7 @@ fn the_queue_redrives_to_its_dead_letter_queue_after_at_least_five_receives() {
 
 #[test]
 fn the_visibility_timeout_is_at_least_six_times_every_allowed_function_timeout() {
-    let t = template();
+    let t = template("template-queue.json");
     let ((_, queue), _) = queues(&t);
     let (_, function) = single(&t, "AWS::Lambda::Function");
     let timeout_param = function["Properties"]["Timeout"]["Ref"].as_str().unwrap();
@@ -149,7 +125,7 @@ fn the_visibility_timeout_is_at_least_six_times_every_allowed_function_timeout()
 
 #[test]
 fn the_mapping_drains_into_the_alias_with_partial_batch_responses_and_a_concurrency_cap() {
-    let t = template();
+    let t = template("template-queue.json");
     let ((queue_id, _), _) = queues(&t);
     let (alias_id, _) = single(&t, "AWS::Lambda::Alias");
     let (_, mapping) = single(&t, "AWS::Lambda::EventSourceMapping");
@@ -187,7 +163,7 @@ fn the_mapping_drains_into_the_alias_with_partial_batch_responses_and_a_concurre
 
 #[test]
 fn the_function_enqueues_to_the_queue_it_consumes() {
-    let t = template();
+    let t = template("template-queue.json");
     let ((queue_id, _), _) = queues(&t);
     let (_, function) = single(&t, "AWS::Lambda::Function");
     let env = &function["Properties"]["Environment"]["Variables"];
@@ -199,7 +175,7 @@ fn the_function_enqueues_to_the_queue_it_consumes() {
 
 #[test]
 fn the_execution_role_may_send_and_consume_on_exactly_this_queue() {
-    let t = template();
+    let t = template("template-queue.json");
     let ((queue_id, _), _) = queues(&t);
     let (role_id, role) = single(&t, "AWS::IAM::Role");
     let (_, function) = single(&t, "AWS::Lambda::Function");
@@ -244,7 +220,7 @@ fn the_execution_role_may_send_and_consume_on_exactly_this_queue() {
 
 #[test]
 fn mparticle_may_invoke_the_alias_only_and_the_outputs_name_the_queues() {
-    let t = template();
+    let t = template("template-queue.json");
     let (alias_id, _) = single(&t, "AWS::Lambda::Alias");
     let permissions = resources_of_type(&t, "AWS::Lambda::Permission");
     let principals: BTreeSet<_> = permissions
