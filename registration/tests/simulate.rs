@@ -1,6 +1,6 @@
 //! `firehose simulate` end to end: the built binary against the example integration (in
-//! process, or behind an Invoke API served by this test), with the stub partner API on
-//! 127.0.0.1. Every run is small and bounded; nothing asserts on timing.
+//! process, or behind an Invoke API served by this test; in direct and in queue mode), with the
+//! stub partner API on 127.0.0.1. Every run is small and bounded; nothing asserts on timing.
 
 use std::net::TcpListener as StdListener;
 use std::process::{Command, Output};
@@ -302,4 +302,123 @@ fn an_unreachable_invoke_api_is_a_setup_error() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("registration probe"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// --mode queue, with the in-process queue: producers, the emulated event source mapping and
+// consumers against the stub partner API. (The run against moto's SQS server is in
+// `registration/tests/queue.test.sh`.)
+
+/// The keys a queue-mode summary adds.
+const QUEUE_KEYS: &[&str] = &[
+    "mode",
+    "events_sent",
+    "events_accepted",
+    "lost",
+    "dead_lettered",
+    "left_in_queue",
+    "partner_utilization",
+    "max_rate_per_s",
+    "quota_per_s",
+    "burst_allowance_per_s",
+    "ack_latency_p99_ms",
+    "consumers",
+    "batch_size",
+    "consumer_invocations",
+    "records_returned",
+    "enqueued_messages",
+];
+
+/// A queue-mode run: whether it succeeded, and its summary.
+fn simulate_queue(args: &[&str]) -> (bool, Value) {
+    let all: Vec<&str> = ["--mode", "queue"].iter().chain(args).copied().collect();
+    let (output, summary) = simulate(&all);
+    (output.status.success(), summary)
+}
+
+#[test]
+fn a_queue_run_with_faults_delivers_everything_and_dead_letters_nothing() {
+    let (ok, summary) = simulate_queue(&[
+        "--batches",
+        "60",
+        "--fault-rate",
+        "0.2",
+        "--quota",
+        "40",
+        "--seed",
+        "11",
+    ]);
+    assert!(ok, "{summary}");
+    for key in QUEUE_KEYS {
+        assert!(
+            summary.get(key).is_some(),
+            "{key} is missing from {summary}"
+        );
+    }
+    assert_eq!(summary["mode"], "queue");
+    assert!(number(&summary, "events_sent") > 0);
+    assert_eq!(
+        number(&summary, "events_accepted"),
+        number(&summary, "events_sent")
+    );
+    assert_eq!(number(&summary, "lost"), 0);
+    assert_eq!(number(&summary, "dead_lettered"), 0);
+    assert_eq!(number(&summary, "left_in_queue"), 0);
+    assert_eq!(number(&summary, "memberships_lost"), 0);
+    // The producer answers mParticle without calling the partner: every message was queued.
+    assert!(number(&summary, "enqueued_messages") >= number(&summary, "messages"));
+    assert_eq!(number(&summary, "consumers"), 40);
+    let bound = number(&summary, "quota_per_s") + number(&summary, "burst_allowance_per_s");
+    assert!(number(&summary, "max_rate_per_s") <= bound, "{summary}");
+}
+
+#[test]
+fn a_fifo_queue_with_small_messages_splits_and_still_delivers_everything() {
+    let (ok, summary) = simulate_queue(&[
+        "--batches",
+        "30",
+        "--events-per-batch",
+        "40",
+        "--fault-rate",
+        "0.1",
+        "--quota",
+        "20",
+        "--fifo",
+        "--max-message-bytes",
+        "4096",
+        "--seed",
+        "5",
+    ]);
+    assert!(ok, "{summary}");
+    assert_eq!(summary["fifo"], true);
+    assert_eq!(number(&summary, "lost"), 0);
+    assert_eq!(number(&summary, "dead_lettered"), 0);
+    // Batches of 40 events do not fit in 4 KiB: they went to the queue in parts.
+    assert!(
+        number(&summary, "enqueued_messages") > number(&summary, "messages"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn direct_mode_says_its_mode_and_bad_queue_options_are_refused() {
+    let (_, summary) = simulate(&["--batches", "5", "--fault-rate", "0"]);
+    assert_eq!(summary["mode"], "direct");
+    assert!(summary.get("dead_lettered").is_none());
+
+    for bad in [
+        &["--mode", "sideways"][..],
+        &["--mode", "queue", "--consumers", "1"],
+        &["--mode", "queue", "--batch-size", "11"],
+        &["--mode", "queue", "--max-message-bytes", "100"],
+        &["--mode", "queue", "--invoke-url", "http://127.0.0.1:9/x"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_firehose"))
+            .arg("simulate")
+            .args(bad)
+            .output()
+            .expect("firehose runs");
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+        assert!(!output.stderr.is_empty(), "{bad:?}");
+    }
 }
