@@ -11,7 +11,7 @@ use mparticle_firehose::model::*;
 use mparticle_firehose::partner::Invocation;
 use mparticle_firehose::prelude::*;
 use mparticle_firehose::queue::{
-    Consumer, ConsumerConfig, MemoryQueue, RecordOutcome, ReturnReason, SqsBatchResponse,
+    Consumed, Consumer, ConsumerConfig, MemoryQueue, RecordOutcome, ReturnReason, SqsBatchResponse,
 };
 use mparticle_firehose::testing::messages;
 use mparticle_firehose::{Dispatcher, ErrorType};
@@ -84,6 +84,17 @@ fn setup(config: ConsumerConfig) -> Setup {
 impl Setup {
     fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
+    }
+
+    /// Consumes one SQS event (its JSON) with `deadline` left in the invocation.
+    async fn consume(&self, payload: &[u8], deadline: Duration) -> Consumed {
+        self.consumer
+            .consume(
+                serde_json::from_slice(payload).unwrap(),
+                invocation(deadline),
+            )
+            .await
+            .unwrap()
     }
 }
 
@@ -194,14 +205,7 @@ async fn invalid_requests_and_suspensions_are_kept_for_the_dead_letter_queue() {
         record("suspend", &batch(7, "suspend"), ARN, None),
         record("no-body", "", ARN, None),
     ]);
-    let consumed = setup
-        .consumer
-        .consume(
-            serde_json::from_slice(&payload).unwrap(),
-            invocation(Duration::from_secs(10)),
-        )
-        .await
-        .unwrap();
+    let consumed = setup.consume(&payload, Duration::from_secs(10)).await;
     let reasons: Vec<_> = consumed
         .outcomes
         .iter()
@@ -233,14 +237,7 @@ async fn fifo_a_failure_holds_back_the_rest_of_its_group_only() {
         record("b3", &batch(7, "ok"), FIFO_ARN, Some("mpid-2")),
         record("a4", &batch(7, "ok"), FIFO_ARN, Some("mpid-1")),
     ]);
-    let consumed = setup
-        .consumer
-        .consume(
-            serde_json::from_slice(&payload).unwrap(),
-            invocation(Duration::from_secs(10)),
-        )
-        .await
-        .unwrap();
+    let consumed = setup.consume(&payload, Duration::from_secs(10)).await;
     let listed: Vec<_> = consumed
         .response
         .batch_item_failures
@@ -323,14 +320,7 @@ async fn a_failed_visibility_change_still_returns_the_records() {
     let setup = setup(ConsumerConfig::default());
     setup.queue.refuse(true);
     let payload = event(vec![record("throttled", &batch(7, "later-60"), ARN, None)]);
-    let consumed = setup
-        .consumer
-        .consume(
-            serde_json::from_slice(&payload).unwrap(),
-            invocation(Duration::from_secs(10)),
-        )
-        .await
-        .unwrap();
+    let consumed = setup.consume(&payload, Duration::from_secs(10)).await;
     assert_eq!(consumed.response.batch_item_failures.len(), 1);
     assert_eq!(consumed.visibility_changes, 0);
     assert!(consumed.visibility_error.is_some());
@@ -348,13 +338,8 @@ async fn records_not_started_in_time_come_back_instead_of_timing_out_the_batch()
         .collect();
     let started = Instant::now();
     let consumed = setup
-        .consumer
-        .consume(
-            serde_json::from_slice(&event(records)).unwrap(),
-            invocation(Duration::from_millis(1_000)),
-        )
-        .await
-        .unwrap();
+        .consume(&event(records), Duration::from_millis(1_000))
+        .await;
     // Within the deadline, with time to answer.
     assert!(started.elapsed() < Duration::from_millis(1_000));
     let acknowledged = consumed
