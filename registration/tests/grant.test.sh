@@ -14,8 +14,9 @@
 
 set -uo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
+# shellcheck source=registration/tests/lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh"
+
 GRANT="$ROOT/registration/grant-mparticle-access.sh"
 DEPLOY="$ROOT/registration/deploy.sh"
 P1=338661164609
@@ -24,126 +25,21 @@ ACCOUNT=123456789012 # moto's default account
 FN=mparticle-grant-test
 FN_ARN="arn:aws:lambda:us-east-1:$ACCOUNT:function:$FN"
 ALIAS_ARN="$FN_ARN:production"
-STEP_TIMEOUT=120 # seconds, for any one command
 
-passed=0
-failed=0
-ok() {
-    passed=$((passed + 1))
-    printf 'ok - %s\n' "$1"
-}
-not_ok() {
-    failed=$((failed + 1))
-    printf 'not ok - %s\n' "$1"
-    shift
-    local line
-    for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
-}
-check() { # check DESCRIPTION CONDITION-COMMAND... ; details from $OUT/$ERR on failure
-    local what="$1"
-    shift
-    if "$@"; then
-        ok "$what"
-    else
-        not_ok "$what" "exit: $RC" "stdout: $OUT" "stderr: $ERR" "policy: $(statements 2>&1)"
-    fi
-}
-finish() {
-    printf '%s passed, %s failed\n' "$passed" "$failed"
-    [[ $failed -eq 0 ]]
-    exit
-}
+# A failed check also shows the function's policy.
+run_details() { printf '%s\n' "exit: $RC" "stdout: $OUT" "stderr: $ERR" "policy: $(statements 2>&1)"; }
 
-# ---------------------------------------------------------------- sandbox
+# ---------------------------------------------------------------- moto
 
-TMP="$(mktemp -d)"
-MOTO_PID=""
-cleanup() {
-    if [[ -n "$MOTO_PID" ]]; then
-        kill "$MOTO_PID" 2>/dev/null
-        wait "$MOTO_PID" 2>/dev/null
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Runs a command with a time limit; sets RC, OUT and ERR.
-RC=0 OUT="" ERR=""
-run() {
-    RC=0
-    timeout "$STEP_TIMEOUT" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null || RC=$?
-    OUT="$(cat "$TMP/out")"
-    ERR="$(cat "$TMP/err")"
-}
-
-# ---------------------------------------------------------------- tools
-
-# shellcheck source=scripts/ensure-python-tools.sh
-if ! source "$ROOT/scripts/ensure-python-tools.sh" aws moto_server >"$TMP/ensure.log" 2>&1; then
-    not_ok "aws and moto_server are available" "$(cat "$TMP/ensure.log")"
-    finish
-fi
+require_moto_tools
 ok "aws and moto_server are available"
-
-# Only the local moto server is ever contacted: fixed dummy credentials, no
-# profile or config files, no instance metadata lookups, no proxies.
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
-export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" AWS_MAX_ATTEMPTS=2
-export AWS_CONFIG_FILE="$TMP/no-config" AWS_SHARED_CREDENTIALS_FILE="$TMP/no-credentials"
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_DEFAULT_PROFILE \
-    HTTP_PROXY HTTPS_PROXY ALL_PROXY http_proxy https_proxy all_proxy
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT"
-
-moto_server -H 127.0.0.1 -p "$PORT" >"$TMP/moto.log" 2>&1 &
-MOTO_PID=$!
-
-# Wait (at most 20 s) until the server answers.
-ready=0
-for _ in $(seq 1 80); do
-    if ! kill -0 "$MOTO_PID" 2>/dev/null; then break; fi
-    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-        "$AWS_ENDPOINT_URL/" >/dev/null 2>&1; then
-        ready=1
-        break
-    fi
-    sleep 0.25
-done
-if [[ $ready -ne 1 ]]; then
-    not_ok "moto_server answers on 127.0.0.1:$PORT within 20 s" "$(tail -20 "$TMP/moto.log")"
-    finish
-fi
-ok "moto_server answers on 127.0.0.1:$PORT"
+start_moto
 
 # ---------------------------------------------------------------- fixtures
 
-python3 - "$TMP/function.zip" <<'EOF'
-import sys, zipfile
-info = zipfile.ZipInfo("bootstrap")
-info.external_attr = 0o755 << 16
-with zipfile.ZipFile(sys.argv[1], "w") as z:
-    z.writestr(info, "#!/bin/sh\necho not a real integration\n")
-EOF
-
 setup() {
-    local trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
-    run aws iam create-role --role-name mparticle-grant-test-role --assume-role-policy-document "$trust" \
-        --query Role.Arn --output text
-    [[ $RC -eq 0 ]] || return 1
-    local role="$OUT"
-    run aws lambda create-function --function-name "$FN" --runtime provided.al2023 --handler bootstrap \
-        --role "$role" --zip-file "fileb://$TMP/function.zip"
-    [[ $RC -eq 0 ]] || return 1
-    run aws lambda publish-version --function-name "$FN" --query Version --output text
-    [[ $RC -eq 0 ]] || return 1
-    local version="$OUT"
-    run aws lambda create-alias --function-name "$FN" --name production --function-version "$version" \
-        --query AliasArn --output text
-    [[ $RC -eq 0 && "$OUT" == "$ALIAS_ARN" ]] || return 1
-    run aws lambda create-alias --function-name "$FN" --name staging --function-version "$version"
+    stub_function "$FN" mparticle-grant-test-role && [[ "$OUT" == "$ALIAS_ARN" ]] || return 1
+    run aws lambda create-alias --function-name "$FN" --name staging --function-version "$VERSION"
     [[ $RC -eq 0 ]]
 }
 if setup; then

@@ -18,8 +18,9 @@
 
 set -uo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
+# shellcheck source=registration/tests/lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh"
+
 GRANT="$ROOT/registration/grant-mparticle-access.sh"
 DEPLOY="$ROOT/registration/deploy.sh"
 ACCOUNT=123456789012
@@ -29,30 +30,7 @@ ROLE_ARN="arn:aws:iam::$ACCOUNT:role/partner-fn-role"
 URL="https://api.partner.example/v1"
 STEP_TIMEOUT=30 # seconds, for any one run
 
-passed=0
-failed=0
-ok() {
-    passed=$((passed + 1))
-    printf 'ok - %s\n' "$1"
-}
-not_ok() {
-    failed=$((failed + 1))
-    printf 'not ok - %s\n' "$1"
-    shift
-    local line
-    for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
-}
-finish() {
-    printf '%s passed, %s failed\n' "$passed" "$failed"
-    [[ $failed -eq 0 ]]
-    exit
-}
-
 # ---------------------------------------------------------------- sandbox
-
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-trap 'exit 130' INT TERM
 
 # Recording shims for the commands the scripts run. They succeed with no
 # output, so a script that got past its checks would go on to further calls.
@@ -69,28 +47,21 @@ EOF
 done
 export PATH="$SHIMS:$PATH"
 
-# Should a shim be bypassed after all, nothing real is reachable: dummy
-# credentials, no profile, and an endpoint on a closed local port.
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
-export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" AWS_MAX_ATTEMPTS=1
-export AWS_CONFIG_FILE="$TMP/no-config" AWS_SHARED_CREDENTIALS_FILE="$TMP/no-credentials"
-export AWS_ENDPOINT_URL="http://127.0.0.1:9"
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE
+# Should a shim be bypassed after all, nothing real is reachable: an endpoint
+# on a closed local port, and no retry.
+fake_aws_env "http://127.0.0.1:9"
+export AWS_MAX_ATTEMPTS=1
 
 # A hostile value that a shell evaluated would create this file.
 PWNED="$TMP/pwned"
 
-# run SCRIPT ARGS...: runs with a time limit and no stdin, with the
-# environment assignments in RUN_ENV added; sets RC, OUT, ERR and CALLS (what
-# the shims recorded during this run).
-RC=0 OUT="" ERR="" CALLS=""
+# run SCRIPT ARGS...: the harness's run, with the environment assignments in
+# RUN_ENV added; also sets CALLS (what the shims recorded during this run).
+CALLS=""
 RUN_ENV=()
 run() {
     : >"$SHIM_LOG"
-    RC=0
-    timeout "$STEP_TIMEOUT" env "${RUN_ENV[@]}" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null || RC=$?
-    OUT="$(<"$TMP/out")"
-    ERR="$(<"$TMP/err")"
+    run_limited env "${RUN_ENV[@]}" "$@"
     CALLS="$(<"$SHIM_LOG")"
 }
 

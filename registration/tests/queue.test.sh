@@ -16,128 +16,34 @@
 
 set -uo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
+# shellcheck source=registration/tests/lib/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh"
+
 DEPLOY="$ROOT/registration/deploy.sh"
 ACCOUNT=123456789012 # moto's default account
 FN=mparticle-queue-test
 ROLE=mparticle-queue-test-role
 ALIAS_ARN="arn:aws:lambda:us-east-1:$ACCOUNT:function:$FN:production"
-STEP_TIMEOUT=120 # seconds, for any one command
 
-passed=0
-failed=0
-ok() {
-    passed=$((passed + 1))
-    printf 'ok - %s\n' "$1"
-}
-not_ok() {
-    failed=$((failed + 1))
-    printf 'not ok - %s\n' "$1"
-    shift
-    local line
-    for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
-}
-check() { # check DESCRIPTION CONDITION-COMMAND...
-    local what="$1"
-    shift
-    if "$@"; then
-        ok "$what"
-    else
-        not_ok "$what" "exit: $RC" "stdout: $OUT" "stderr: $(tail -5 <<<"$ERR")"
-    fi
-}
-finish() {
-    printf '%s passed, %s failed\n' "$passed" "$failed"
-    [[ $failed -eq 0 ]]
-    exit
-}
+# A failed check shows the last lines of stderr only.
+run_details() { printf '%s\n' "exit: $RC" "stdout: $OUT" "stderr: $(tail -5 <<<"$ERR")"; }
 
-# ---------------------------------------------------------------- sandbox
+# ---------------------------------------------------------------- moto
 
-TMP="$(mktemp -d)"
-MOTO_PID=""
-cleanup() {
-    if [[ -n "$MOTO_PID" ]]; then
-        kill "$MOTO_PID" 2>/dev/null
-        wait "$MOTO_PID" 2>/dev/null
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-RC=0 OUT="" ERR=""
-run() { # run COMMAND...: sets RC, OUT and ERR
-    RC=0
-    timeout "$STEP_TIMEOUT" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null || RC=$?
-    OUT="$(cat "$TMP/out")"
-    ERR="$(cat "$TMP/err")"
-}
-
-# shellcheck source=scripts/ensure-python-tools.sh
-if ! source "$ROOT/scripts/ensure-python-tools.sh" aws moto_server >"$TMP/ensure.log" 2>&1; then
-    not_ok "aws and moto_server are available" "$(cat "$TMP/ensure.log")"
-    finish
-fi
+require_moto_tools
 ok "aws and moto_server are available"
-
-# Only the local moto server is ever contacted.
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
-export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" AWS_MAX_ATTEMPTS=2
-export AWS_CONFIG_FILE="$TMP/no-config" AWS_SHARED_CREDENTIALS_FILE="$TMP/no-credentials"
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL_SQS \
-    HTTP_PROXY HTTPS_PROXY ALL_PROXY http_proxy https_proxy all_proxy
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT"
-moto_server -H 127.0.0.1 -p "$PORT" >"$TMP/moto.log" 2>&1 &
-MOTO_PID=$!
-ready=0
-for _ in $(seq 1 80); do
-    if ! kill -0 "$MOTO_PID" 2>/dev/null; then break; fi
-    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-        "$AWS_ENDPOINT_URL/" >/dev/null 2>&1; then
-        ready=1
-        break
-    fi
-    sleep 0.25
-done
-if [[ $ready -ne 1 ]]; then
-    not_ok "moto_server answers on 127.0.0.1:$PORT within 20 s" "$(tail -20 "$TMP/moto.log")"
-    finish
-fi
-ok "moto_server answers on 127.0.0.1:$PORT"
+start_moto
 
 # awscli v1 ignores AWS_ENDPOINT_URL for sqs (deploy.sh passes it on explicitly).
 sqs() { aws --endpoint-url "$AWS_ENDPOINT_URL" sqs "$@"; }
 
 # ---------------------------------------------------------------- fixtures
 
-python3 - "$TMP/function.zip" <<'EOF'
-import sys, zipfile
-info = zipfile.ZipInfo("bootstrap")
-info.external_attr = 0o755 << 16
-with zipfile.ZipFile(sys.argv[1], "w") as z:
-    z.writestr(info, "#!/bin/sh\necho not a real integration\n")
-EOF
-
+# moto needs the function (and its alias) before create-event-source-mapping.
 setup() {
-    local trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
-    run aws iam create-role --role-name "$ROLE" --assume-role-policy-document "$trust" --query Role.Arn --output text
-    [[ $RC -eq 0 ]] || return 1
-    local role="$OUT"
-    # moto needs the function (and its alias) before create-event-source-mapping.
-    run aws lambda create-function --function-name "$FN" --runtime provided.al2023 --handler bootstrap \
-        --role "$role" --zip-file "fileb://$TMP/function.zip" --timeout 20 \
-        --environment 'Variables={PARTNER_API_URL=https://api.acme.example/}'
-    [[ $RC -eq 0 ]] || return 1
-    run aws lambda publish-version --function-name "$FN" --query Version --output text
-    [[ $RC -eq 0 ]] || return 1
-    run aws lambda create-alias --function-name "$FN" --name production --function-version "$OUT" \
-        --query AliasArn --output text
-    [[ $RC -eq 0 && "$OUT" == "$ALIAS_ARN" ]]
+    stub_function "$FN" "$ROLE" --timeout 20 \
+        --environment 'Variables={PARTNER_API_URL=https://api.acme.example/}' &&
+        [[ "$OUT" == "$ALIAS_ARN" ]]
 }
 if setup; then
     ok "setup: role, function ($FN, timeout 20 s), version 1 and the production alias"
@@ -300,6 +206,7 @@ check "a .fifo queue gets a FIFO dead-letter queue and its own mapping" fifo_ok
 # The same build as `cargo test --workspace --all-features` (scripts/test.sh runs it first).
 if (cd "$ROOT" && timeout 1200 cargo build -q --workspace --all-features --bin firehose) >"$TMP/build.log" 2>&1; then
     FIREHOSE="$ROOT/target/debug/firehose"
+    # shellcheck disable=SC2034 # read by a check's eval string
     queues_before="$(sqs list-queues --query 'length(QueueUrls)' --output text)"
     run "$FIREHOSE" simulate --mode queue --sqs-endpoint "$AWS_ENDPOINT_URL" --batches 24 --quota 12 \
         --consumers 3 --fault-rate 0.1 --timeout 10s --seed 3 --json
