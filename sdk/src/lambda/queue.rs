@@ -142,7 +142,7 @@ mod with_queue {
             invocation: Invocation,
         ) -> Result<Vec<u8>, FunctionError> {
             match &self.producer {
-                Some(producer) => producer.handle(&payload, invocation).await,
+                Some(producer) => producer.handle(payload, invocation).await,
                 None => self.dispatcher.handle_payload(payload, invocation).await,
             }
         }

@@ -141,10 +141,11 @@ impl<P: Partner> Producer<P> {
     }
 
     /// Serves one invocation: the payload's bytes in, the response's bytes out (or the function
-    /// error to report), like [`Dispatcher::handle`].
-    pub async fn handle(
+    /// error to report), like [`Dispatcher::handle`]. An owned payload (such as `Bytes`) is
+    /// dropped as soon as it is decoded: the queue gets the message re-encoded.
+    pub async fn handle<B: AsRef<[u8]>>(
         &self,
-        payload: &[u8],
+        payload: B,
         invocation: Invocation,
     ) -> Result<Vec<u8>, FunctionError> {
         crate::dispatch::serve_encoded("queue", payload, invocation, |message, invocation| {
