@@ -26,11 +26,9 @@ mod stub;
 mod target;
 mod traffic;
 
-use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use example_integration::stub::AcmeApi;
@@ -40,10 +38,9 @@ use mparticle_firehose::dispatch::Dispatcher;
 use mparticle_firehose::model::{Message, MessageBody, ModuleRegistrationResponse};
 use mparticle_firehose::testing::messages;
 use tokio::task::JoinSet;
-use uuid::Uuid;
 
 use report::{Overhead, Summary};
-use sender::{Policy, Pool, Stats};
+use sender::{Policy, Pool, Sent, Stats};
 use stub::{FaultRates, Stub, StubConfig};
 use target::{Environment, Factory, InProcess, Remote};
 use traffic::{Filter, Shape, Traffic};
@@ -341,42 +338,6 @@ async fn set_up(
     Ok(registration)
 }
 
-/// What the main phase sent.
-#[derive(Default)]
-struct Sent {
-    batches: usize,
-    audience_changes: usize,
-    expected: HashSet<Uuid>,
-    withheld: HashSet<Uuid>,
-    memberships: usize,
-    suspensions: u64,
-    odd_answers: u64,
-}
-
-impl Sent {
-    /// Counts what mParticle would make of one delivered message's final answer: a suspension,
-    /// or an answer that is not the response its request calls for. A lost message (an error)
-    /// is counted by the sender.
-    fn count(&mut self, answer: Result<Vec<u8>, String>) {
-        let Ok(answer) = answer else {
-            return;
-        };
-        match Message::decode(&answer).map(|m| m.body) {
-            Ok(MessageBody::EventProcessingResponse(r)) if r.suspend_subscription => {
-                self.suspensions += 1;
-            }
-            Ok(MessageBody::AudienceMembershipChangeResponse(r)) if r.suspend_subscription => {
-                self.suspensions += 1;
-            }
-            Ok(
-                MessageBody::EventProcessingResponse(_)
-                | MessageBody::AudienceMembershipChangeResponse(_),
-            ) => {}
-            _ => self.odd_answers += 1,
-        }
-    }
-}
-
 fn progress_bar(len: usize) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -593,6 +554,7 @@ async fn simulate(args: Args) -> Result<Summary, String> {
         Some(url) => Some(time_remote_verifications(url, &api_key, timeout).await?),
     };
 
+    let calls = stats.calls();
     Ok(Summary::new(report::Inputs {
         target: args
             .invoke_url
@@ -611,21 +573,8 @@ async fn simulate(args: Args) -> Result<Summary, String> {
         faults,
         policy: (*policy).clone(),
         rate: args.rate,
-        batches: sent.batches,
-        audience_changes: sent.audience_changes,
-        invocations: stats.invocations.load(Ordering::Relaxed),
-        retries: stats.retries.load(Ordering::Relaxed),
-        throttles: stats.throttles.load(Ordering::Relaxed),
-        timeouts: stats.timeouts.load(Ordering::Relaxed),
-        cold_starts: stats.cold_starts.load(Ordering::Relaxed),
-        lost_messages: stats.lost_messages.load(Ordering::Relaxed),
-        function_errors: stats.errors(),
-        first_error: stats.first_error(),
-        suspensions: sent.suspensions,
-        odd_answers: sent.odd_answers,
-        expected: sent.expected,
-        withheld: sent.withheld,
-        memberships_sent: sent.memberships,
+        sent,
+        calls,
         record,
         accepted,
         latencies_us: stats.take_latencies(),

@@ -1,6 +1,6 @@
 //! The summary of a run: figures, the human table and the JSON object.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use example_integration::stub::Accepted;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::sender::Policy;
+use super::sender::{Calls, Policy, Sent};
 use super::stub::{self, FaultRates, Record, Tally};
 
 /// What `firehose simulate --help` explains after the options.
@@ -80,21 +80,8 @@ pub struct Inputs {
     pub faults: FaultRates,
     pub policy: Policy,
     pub rate: Option<f64>,
-    pub batches: usize,
-    pub audience_changes: usize,
-    pub invocations: u64,
-    pub retries: u64,
-    pub throttles: u64,
-    pub timeouts: u64,
-    pub cold_starts: u64,
-    pub lost_messages: u64,
-    pub function_errors: BTreeMap<String, u64>,
-    pub first_error: Option<String>,
-    pub suspensions: u64,
-    pub odd_answers: u64,
-    pub expected: HashSet<Uuid>,
-    pub withheld: HashSet<Uuid>,
-    pub memberships_sent: usize,
+    pub sent: Sent,
+    pub calls: Calls,
     pub record: Record,
     pub accepted: Accepted,
     pub latencies_us: Vec<u64>,
@@ -204,16 +191,26 @@ impl Summary {
             ..
         } = &inputs;
         let accepted = |id: &Uuid| acme.events.contains_key(id);
-        let events_accepted = inputs.expected.iter().filter(|id| accepted(id)).count();
-        let lost = inputs.expected.len() - events_accepted;
+        let events_accepted = inputs
+            .sent
+            .expected
+            .iter()
+            .filter(|id| accepted(id))
+            .count();
+        let lost = inputs.sent.expected.len() - events_accepted;
         let duplicates = acme
             .events
             .values()
             .map(|n| u64::from(n.saturating_sub(1)))
             .sum();
-        let withheld_forwarded = inputs.withheld.iter().filter(|id| accepted(id)).count();
+        let withheld_forwarded = inputs
+            .sent
+            .withheld
+            .iter()
+            .filter(|id| accepted(id))
+            .count();
         let memberships_accepted = acme.memberships.len();
-        let memberships_lost = inputs.memberships_sent.saturating_sub(memberships_accepted);
+        let memberships_lost = inputs.sent.memberships.saturating_sub(memberships_accepted);
         let burst = (inputs.per_environment / 10).max(1);
         let Tally {
             ok,
@@ -236,7 +233,7 @@ impl Summary {
             .filter(|b| !b.is_empty());
         let policy = &inputs.policy;
         Self {
-            ok: lost == 0 && inputs.lost_messages == 0 && memberships_lost == 0,
+            ok: lost == 0 && inputs.calls.lost_messages == 0 && memberships_lost == 0,
             target: inputs.target.clone(),
             integration: inputs.integration.clone(),
             stub_url: inputs.stub_url.clone(),
@@ -248,26 +245,26 @@ impl Summary {
             backoff_base_ms: policy.backoff_base.as_millis(),
             backoff_cap_ms: policy.backoff_cap.as_millis(),
             fault_rate: round3(inputs.faults.total()),
-            batches: inputs.batches,
-            audience_changes: inputs.audience_changes,
-            messages: inputs.batches + inputs.audience_changes,
-            invocations: inputs.invocations,
-            retries: inputs.retries,
-            throttles: inputs.throttles,
-            timeouts: inputs.timeouts,
-            cold_starts: inputs.cold_starts,
-            function_errors: inputs.function_errors.clone(),
-            first_error: inputs.first_error.clone(),
-            lost_messages: inputs.lost_messages,
-            suspensions: inputs.suspensions,
-            unexpected_answers: inputs.odd_answers,
-            events_sent: inputs.expected.len(),
+            batches: inputs.sent.batches,
+            audience_changes: inputs.sent.audience_changes,
+            messages: inputs.sent.batches + inputs.sent.audience_changes,
+            invocations: inputs.calls.invocations,
+            retries: inputs.calls.retries,
+            throttles: inputs.calls.throttles,
+            timeouts: inputs.calls.timeouts,
+            cold_starts: inputs.calls.cold_starts,
+            function_errors: inputs.calls.function_errors.clone(),
+            first_error: inputs.calls.first_error.clone(),
+            lost_messages: inputs.calls.lost_messages,
+            suspensions: inputs.sent.suspensions,
+            unexpected_answers: inputs.sent.odd_answers,
+            events_sent: inputs.sent.expected.len(),
             events_accepted,
             lost,
             duplicates,
-            events_withheld: inputs.withheld.len(),
+            events_withheld: inputs.sent.withheld.len(),
             withheld_forwarded,
-            memberships_sent: inputs.memberships_sent,
+            memberships_sent: inputs.sent.memberships,
             memberships_accepted,
             memberships_lost,
             partner_requests: record.arrivals_us.len(),

@@ -1,13 +1,15 @@
 //! mParticle's side: execution environments to invoke, and the retry of failed invocations
 //! with jittered exponential back-off.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use mparticle_firehose::model::{Message, MessageBody};
 use mparticle_firehose::partner::Partner;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use uuid::Uuid;
 
 use super::target::{Environment, Outcome};
 
@@ -102,6 +104,71 @@ impl Stats {
     /// Takes the recorded latencies.
     pub fn take_latencies(&self) -> Vec<u64> {
         std::mem::take(&mut *lock(&self.latencies_us))
+    }
+
+    /// The invocation counts so far, for the report.
+    pub fn calls(&self) -> Calls {
+        Calls {
+            invocations: self.invocations.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            throttles: self.throttles.load(Ordering::Relaxed),
+            timeouts: self.timeouts.load(Ordering::Relaxed),
+            cold_starts: self.cold_starts.load(Ordering::Relaxed),
+            lost_messages: self.lost_messages.load(Ordering::Relaxed),
+            function_errors: self.errors(),
+            first_error: self.first_error(),
+        }
+    }
+}
+
+/// What the invocations came to: a snapshot of [`Stats`]' counters, whose fields say what
+/// each counts.
+pub struct Calls {
+    pub invocations: u64,
+    pub retries: u64,
+    pub throttles: u64,
+    pub timeouts: u64,
+    pub cold_starts: u64,
+    pub lost_messages: u64,
+    /// Function errors by `errorType`.
+    pub function_errors: BTreeMap<String, u64>,
+    /// The first failure, in the direct mode's stats or (queue mode) the consumers'.
+    pub first_error: Option<String>,
+}
+
+/// What the main phase sent.
+#[derive(Default)]
+pub struct Sent {
+    pub batches: usize,
+    pub audience_changes: usize,
+    pub expected: HashSet<Uuid>,
+    pub withheld: HashSet<Uuid>,
+    pub memberships: usize,
+    pub suspensions: u64,
+    pub odd_answers: u64,
+}
+
+impl Sent {
+    /// Counts what mParticle would make of one delivered message's final answer: a suspension,
+    /// or an answer that is not the response its request calls for. A lost message (an error)
+    /// is counted by the sender.
+    pub fn count(&mut self, answer: Result<Vec<u8>, String>) {
+        let Ok(answer) = answer else {
+            return;
+        };
+        match Message::decode(&answer).map(|m| m.body) {
+            Ok(MessageBody::EventProcessingResponse(r)) if r.suspend_subscription => {
+                self.suspensions += 1;
+            }
+            Ok(MessageBody::AudienceMembershipChangeResponse(r)) if r.suspend_subscription => {
+                self.suspensions += 1;
+            }
+            Ok(
+                MessageBody::EventProcessingResponse(_)
+                | MessageBody::AudienceMembershipChangeResponse(_),
+            ) => {}
+            _ => self.odd_answers += 1,
+        }
     }
 }
 

@@ -31,12 +31,12 @@ use serde::Serialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
+use super::Args;
 use super::report::{self, Summary};
-use super::sender::{Policy, Stats};
+use super::sender::{Policy, Sent, Stats};
 use super::sqs::{self, InProcessQueue, QueueSpec, RealQueue, Received, SimQueue};
 use super::stub::StubConfig;
 use super::traffic::{self, Filter, Traffic};
-use super::{Args, Sent};
 
 mod mapping;
 mod producers;
@@ -524,8 +524,9 @@ pub async fn simulate(args: &Args) -> Result<ModeSummary, String> {
     let latencies_us = stats.take_latencies();
     let ages = std::mem::take(&mut *lock(&mapping_stats.queue_ages_us));
     let enqueued_messages = enqueued.load(Ordering::Relaxed);
-    let first_error = stats
-        .first_error()
+    let mut calls = stats.calls();
+    calls.first_error = calls
+        .first_error
         .or_else(|| lock(&mapping_stats.first_error).clone());
 
     let mut summary = Summary::new(report::Inputs {
@@ -546,21 +547,8 @@ pub async fn simulate(args: &Args) -> Result<ModeSummary, String> {
         faults,
         policy: (*policy).clone(),
         rate: args.rate,
-        batches: sent.batches,
-        audience_changes: sent.audience_changes,
-        invocations: stats.invocations.load(Ordering::Relaxed),
-        retries: stats.retries.load(Ordering::Relaxed),
-        throttles: stats.throttles.load(Ordering::Relaxed),
-        timeouts: stats.timeouts.load(Ordering::Relaxed),
-        cold_starts: stats.cold_starts.load(Ordering::Relaxed),
-        lost_messages: stats.lost_messages.load(Ordering::Relaxed),
-        function_errors: stats.errors(),
-        first_error,
-        suspensions: sent.suspensions,
-        odd_answers: sent.odd_answers,
-        expected: sent.expected,
-        withheld: sent.withheld,
-        memberships_sent: sent.memberships,
+        sent,
+        calls,
         record,
         accepted,
         latencies_us: latencies_us.clone(),
