@@ -80,19 +80,7 @@ impl Target {
                 "--invoke-url {url}: expected an http:// or https:// URL"
             ));
         }
-        // reqwest is built without a default crypto provider; installing twice is refused,
-        // which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)));
-        if is_loopback(&url) {
-            // A proxy from the environment must not swallow a local emulator's traffic.
-            builder = builder.no_proxy();
-        }
-        let client = builder
-            .build()
-            .map_err(|e| format!("cannot build an HTTP client: {}", chain(&e)))?;
+        let client = http_client(&url, timeout)?;
         Ok(Self::Http {
             client,
             url,
@@ -185,6 +173,26 @@ impl Target {
             Self::AwsCli(cli) => cli.invoke(payload).await,
         }
     }
+}
+
+/// The HTTP client for a probe of `url`: the whole exchange within `timeout`, and no proxy
+/// from the environment for a loopback URL (it must not swallow a local emulator's traffic).
+pub(super) fn http_client(
+    url: &reqwest::Url,
+    timeout: Duration,
+) -> Result<reqwest::Client, String> {
+    // reqwest is built without a default crypto provider; installing twice is refused, which
+    // is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)));
+    if is_loopback(url) {
+        builder = builder.no_proxy();
+    }
+    builder
+        .build()
+        .map_err(|e| format!("cannot build an HTTP client: {}", chain(&e)))
 }
 
 pub(super) fn is_loopback(url: &reqwest::Url) -> bool {

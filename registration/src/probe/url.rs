@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::invoke::{Answer, Invoked, chain, is_loopback};
+use super::invoke::{Answer, Invoked, chain, http_client};
 
 /// The token the probe sends where a wrong one is wanted (refused as `--token`, so it is never
 /// the function's).
@@ -44,19 +44,7 @@ impl UrlTarget {
         if token == WRONG_TOKEN {
             return Err("that token is the one the probe sends as a wrong token".to_owned());
         }
-        // reqwest is built without a default crypto provider; installing twice is refused,
-        // which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)));
-        if is_loopback(&url) {
-            // A proxy from the environment must not swallow a local emulator's traffic.
-            builder = builder.no_proxy();
-        }
-        let client = builder
-            .build()
-            .map_err(|e| format!("cannot build an HTTP client: {}", chain(&e)))?;
+        let client = http_client(&url, timeout)?;
         Ok(Self {
             client,
             url,
