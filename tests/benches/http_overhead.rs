@@ -13,35 +13,13 @@
 
 use std::time::{Duration, Instant};
 
+use firehose_tests::Noop;
 use mparticle_firehose::endpoint::events::HttpEvent;
 use mparticle_firehose::endpoint::{Endpoint, HttpToken};
 use mparticle_firehose::lambda::Options;
-use mparticle_firehose::prelude::*;
 use mparticle_firehose::testing::generate::BatchGenerator;
 use mparticle_firehose::testing::runtime_api::{MockRuntimeApi, Outcome};
 use mparticle_firehose::testing::{self, InvocationBuilder};
-
-struct Noop;
-
-#[async_trait]
-impl Partner for Noop {
-    fn registration(&self) -> ModuleRegistrationResponse {
-        ModuleRegistrationResponse::new("Noop", "1.0")
-            .with_permissions(
-                Permissions::new()
-                    .allow_user_attributes()
-                    .with_user_identity(UserIdentityPermission::new(
-                        UserIdentityType::Email,
-                        IdentityEncoding::Raw,
-                    )),
-            )
-            .with_event_processing(
-                EventProcessingRegistration::new()
-                    .with_event_types(EventType::KNOWN.iter().cloned())
-                    .with_push_messaging_provider_id("noop-push"),
-            )
-    }
-}
 
 const WARMUP: usize = 200;
 const ROUNDS: usize = 3_000;

@@ -46,6 +46,31 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
+/// A partner that does nothing with what it receives, registered for every event type, user
+/// attributes and email identities: what the overhead benches measure the SDK against.
+pub struct Noop;
+
+#[mparticle_firehose::async_trait]
+impl mparticle_firehose::partner::Partner for Noop {
+    fn registration(&self) -> mparticle_firehose::model::ModuleRegistrationResponse {
+        use mparticle_firehose::model::*;
+        ModuleRegistrationResponse::new("Noop", "1.0")
+            .with_permissions(
+                Permissions::new()
+                    .allow_user_attributes()
+                    .with_user_identity(UserIdentityPermission::new(
+                        UserIdentityType::Email,
+                        IdentityEncoding::Raw,
+                    )),
+            )
+            .with_event_processing(
+                EventProcessingRegistration::new()
+                    .with_event_types(EventType::KNOWN.iter().cloned())
+                    .with_push_messaging_provider_id("noop-push"),
+            )
+    }
+}
+
 /// Reading the CloudFormation templates under `registration/` for their structural tests.
 pub mod cloudformation {
     use serde_json::Value;
