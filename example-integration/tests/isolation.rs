@@ -1,6 +1,8 @@
 //! The issue's examples of element-level damage, through the real runtime loop: the example
 //! binary answers success and forwards the good events to its (stub) Acme API.
 
+mod common;
+
 use mparticle_firehose::testing::runtime_api::{FunctionProcess, MockRuntimeApi, Outcome};
 use serde_json::Value;
 use wiremock::matchers::method;
@@ -11,14 +13,7 @@ const GOOD_2: &str = "22222222-2222-4222-8222-222222222222";
 const BAD: &str = "33333333-3333-4333-8333-333333333333";
 
 fn start(api: &MockRuntimeApi, partner_url: &str) -> FunctionProcess {
-    api.spawn(
-        env!("CARGO_BIN_EXE_example-integration"),
-        &[
-            ("PARTNER_API_URL", partner_url),
-            ("AWS_LAMBDA_LOG_LEVEL", "error"),
-        ],
-    )
-    .expect("the example binary starts")
+    common::start_example(api, partner_url, &[])
 }
 
 const ACCOUNT: &str = r#""account":{"account_id":5,"account_settings":{"apiKey":"key-5"}}"#;
@@ -93,13 +88,7 @@ fn examples() -> Vec<(&'static str, Vec<u8>, Vec<&'static str>)> {
 }
 
 fn response(outcome: Outcome) -> Value {
-    match outcome {
-        Outcome::Response(body) => serde_json::from_slice(&body).expect("JSON"),
-        Outcome::Error {
-            error_type,
-            error_message,
-        } => panic!("{error_type}: {error_message}"),
-    }
+    common::json(outcome)
 }
 
 async fn forwarded(acme: &MockServer) -> Vec<Value> {

@@ -2,6 +2,8 @@
 //! with a scripted Acme API and a fake SQS API (both wiremock on loopback). As a consumer it
 //! answers SQS events with partial batch responses; with `FIREHOSE_QUEUE_URL` it enqueues.
 
+mod common;
+
 use std::time::Duration;
 
 use mparticle_firehose::model::*;
@@ -82,11 +84,8 @@ fn start(
     sqs: &MockServer,
     queue_url: Option<&str>,
 ) -> FunctionProcess {
-    let acme_url = acme.uri();
     let sqs_url = sqs.uri();
     let mut env = vec![
-        ("PARTNER_API_URL", acme_url.as_str()),
-        ("AWS_LAMBDA_LOG_LEVEL", "error"),
         ("AWS_ENDPOINT_URL_SQS", sqs_url.as_str()),
         ("AWS_REGION", "us-east-1"),
         ("AWS_ACCESS_KEY_ID", "testing"),
@@ -101,8 +100,7 @@ fn start(
     if let Some(url) = queue_url {
         env.push(("FIREHOSE_QUEUE_URL", url));
     }
-    api.spawn(env!("CARGO_BIN_EXE_example-integration"), &env)
-        .expect("the example binary starts")
+    common::start_example(api, &acme.uri(), &env)
 }
 
 fn with_account(mut message: Message) -> String {

@@ -1,6 +1,8 @@
 //! The example binary, started by a Lambda Runtime API (a mock on loopback) with
 //! `PARTNER_API_URL` pointing at a scripted Acme API.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use mparticle_firehose::model::*;
@@ -11,25 +13,10 @@ use mparticle_firehose::testing::runtime_api::{
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn start(api: &MockRuntimeApi, partner_url: &str) -> FunctionProcess {
-    api.spawn(
-        env!("CARGO_BIN_EXE_example-integration"),
-        &[
-            ("PARTNER_API_URL", partner_url),
-            ("AWS_LAMBDA_LOG_LEVEL", "error"),
-        ],
-    )
-    .expect("the example binary starts")
-}
+use common::json;
 
-fn json(outcome: Outcome) -> serde_json::Value {
-    match outcome {
-        Outcome::Response(body) => serde_json::from_slice(&body).expect("JSON"),
-        Outcome::Error {
-            error_type,
-            error_message,
-        } => panic!("{error_type}: {error_message}"),
-    }
+fn start(api: &MockRuntimeApi, partner_url: &str) -> FunctionProcess {
+    common::start_example(api, partner_url, &[])
 }
 
 fn error_type(outcome: Outcome) -> String {
