@@ -40,46 +40,26 @@ macro_rules! wire_struct {
     };
     (@start $h:tt) => { wire_struct!(@end $h []); };
 
-    // A field's serde attribute: its own, or its type's (most specific type first).
+    // A field's serde attribute: its own, or its type's (most specific type first). `@opt` is an
+    // option read with a lenient reader and left out when `None`, `@read` a value always written.
     (@type $k:tt [$($a:tt)+] $($r:tt)*) => { wire_struct!(@push $k [$($a)*]); };
     (@type $k:tt [] Option<String> $($r:tt)*) => { wire_struct!(@push $k [
         deserialize_with = "crate::codec::lenient::string",
         skip_serializing_if = "crate::codec::lenient::is_blank"
     ]); };
-    (@type $k:tt [] Option<i32> $($r:tt)*) => { wire_struct!(@push $k [
-        deserialize_with = "crate::codec::lenient::opt_i32", skip_serializing_if = "Option::is_none"
-    ]); };
-    (@type $k:tt [] Option<i64> $($r:tt)*) => { wire_struct!(@push $k [
-        deserialize_with = "crate::codec::lenient::opt_i64", skip_serializing_if = "Option::is_none"
-    ]); };
-    (@type $k:tt [] Option<f64> $($r:tt)*) => { wire_struct!(@push $k [
-        deserialize_with = "crate::codec::lenient::opt_f64", skip_serializing_if = "Option::is_none"
-    ]); };
-    (@type $k:tt [] Option<bool> $($r:tt)*) => { wire_struct!(@push $k [
-        deserialize_with = "crate::codec::lenient::opt_bool",
-        skip_serializing_if = "Option::is_none"
-    ]); };
-    (@type $k:tt [] Option<Uuid> $($r:tt)*) => { wire_struct!(@push $k [
-        deserialize_with = "crate::codec::lenient::uuid", skip_serializing_if = "Option::is_none"
-    ]); };
-    (@type $k:tt [] Option<Decimal> $($r:tt)*) => { wire_struct!(@push $k [
-        deserialize_with = "crate::model::Decimal::lenient", skip_serializing_if = "Option::is_none"
-    ]); };
-    (@type $k:tt [] Option<$t:ty> $($r:tt)*) => { wire_struct!(@push $k [
-        skip_serializing_if = "Option::is_none"
-    ]); };
-    (@type $k:tt [] i32 $($r:tt)*) => { wire_struct!(@push $k [
-        deserialize_with = "crate::codec::lenient::i32"
-    ]); };
-    (@type $k:tt [] i64 $($r:tt)*) => { wire_struct!(@push $k [
-        deserialize_with = "crate::codec::lenient::i64"
-    ]); };
-    (@type $k:tt [] f64 $($r:tt)*) => { wire_struct!(@push $k [
-        deserialize_with = "crate::codec::lenient::f64"
-    ]); };
-    (@type $k:tt [] bool $($r:tt)*) => { wire_struct!(@push $k [
-        deserialize_with = "crate::codec::lenient::bool"
-    ]); };
+    (@type $k:tt [] Option<i32> $($r:tt)*) => { wire_struct!(@opt $k "crate::codec::lenient::opt_i32"); };
+    (@type $k:tt [] Option<i64> $($r:tt)*) => { wire_struct!(@opt $k "crate::codec::lenient::opt_i64"); };
+    (@type $k:tt [] Option<f64> $($r:tt)*) => { wire_struct!(@opt $k "crate::codec::lenient::opt_f64"); };
+    (@type $k:tt [] Option<bool> $($r:tt)*) => { wire_struct!(@opt $k "crate::codec::lenient::opt_bool"); };
+    (@type $k:tt [] Option<Uuid> $($r:tt)*) => { wire_struct!(@opt $k "crate::codec::lenient::uuid"); };
+    (@type $k:tt [] Option<Decimal> $($r:tt)*) => { wire_struct!(@opt $k "crate::model::Decimal::lenient"); };
+    (@type $k:tt [] Option<$t:ty> $($r:tt)*) => {
+        wire_struct!(@push $k [skip_serializing_if = "Option::is_none"]);
+    };
+    (@type $k:tt [] i32 $($r:tt)*) => { wire_struct!(@read $k "crate::codec::lenient::i32"); };
+    (@type $k:tt [] i64 $($r:tt)*) => { wire_struct!(@read $k "crate::codec::lenient::i64"); };
+    (@type $k:tt [] f64 $($r:tt)*) => { wire_struct!(@read $k "crate::codec::lenient::f64"); };
+    (@type $k:tt [] bool $($r:tt)*) => { wire_struct!(@read $k "crate::codec::lenient::bool"); };
     (@type $k:tt [] List<Option<String>> $($r:tt)*) => { wire_struct!(@push $k [
         deserialize_with = "crate::model::list::strings",
         skip_serializing_if = "crate::model::List::is_blank"
@@ -107,6 +87,10 @@ macro_rules! wire_struct {
     (@type $k:tt [] BTreeMap<$kt:ty, $t:ty> $($r:tt)*) => { wire_struct!(@push $k [
         deserialize_with = "crate::codec::lenient::map", skip_serializing_if = "BTreeMap::is_empty"
     ]); };
+    (@opt $k:tt $read:literal) => {
+        wire_struct!(@push $k [deserialize_with = $read, skip_serializing_if = "Option::is_none"]);
+    };
+    (@read $k:tt $read:literal) => { wire_struct!(@push $k [deserialize_with = $read]); };
 
     // Adds the field with its attribute, then reads the next one; with none left, the struct.
     (@push [$h:tt [$($e:tt)*] $p:tt [$t:ty $(= $v:expr)?,

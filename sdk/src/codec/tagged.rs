@@ -405,11 +405,12 @@ impl fmt::Display for NotAStruct {
     }
 }
 
+/// Serializer methods that refuse, grouped by what they would return: `name(args), ... -> T;`.
 macro_rules! not_a_struct {
-    ($($name:ident($($arg:ty),*) -> $ret:ty;)*) => {
-        $(fn $name(self, $(_: $arg),*) -> Result<$ret, M::Error> {
+    ($($($name:ident($($arg:ty),*)),+ -> $ret:ty;)*) => {
+        $($(fn $name(self, $(_: $arg),*) -> Result<$ret, M::Error> {
             Err(ser::Error::custom(NotAStruct))
-        })*
+        })+)*
     };
 }
 
@@ -435,21 +436,10 @@ impl<'m, M: SerializeMap> Serializer for FieldsInto<'m, M> {
     }
 
     not_a_struct! {
-        serialize_bool(bool) -> ();
-        serialize_i8(i8) -> ();
-        serialize_i16(i16) -> ();
-        serialize_i32(i32) -> ();
-        serialize_i64(i64) -> ();
-        serialize_u8(u8) -> ();
-        serialize_u16(u16) -> ();
-        serialize_u32(u32) -> ();
-        serialize_u64(u64) -> ();
-        serialize_f32(f32) -> ();
-        serialize_f64(f64) -> ();
-        serialize_char(char) -> ();
-        serialize_str(&str) -> ();
-        serialize_bytes(&[u8]) -> ();
-        serialize_none() -> ();
+        serialize_bool(bool), serialize_char(char), serialize_str(&str), serialize_bytes(&[u8]),
+        serialize_i8(i8), serialize_i16(i16), serialize_i32(i32), serialize_i64(i64),
+        serialize_u8(u8), serialize_u16(u16), serialize_u32(u32), serialize_u64(u64),
+        serialize_f32(f32), serialize_f64(f64), serialize_none(),
         serialize_unit_variant(&'static str, u32, &'static str) -> ();
         serialize_seq(Option<usize>) -> Self::SerializeSeq;
         serialize_tuple(usize) -> Self::SerializeTuple;
