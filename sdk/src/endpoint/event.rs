@@ -66,12 +66,11 @@ pub(crate) trait KeyScan<'de> {
     /// What the keys decide.
     type Decision;
     /// Reads (or skips) the value of `key`; `Some` decides, and ends the scan.
-    fn key<A: MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> Result<Option<Self::Decision>, A::Error>;
+    fn key<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Step<'de, Self::Decision, A>;
 }
+
+/// What [`KeyScan::key`] returns: a decision, none yet, or the JSON reader's error.
+pub(crate) type Step<'de, D, A> = Result<Option<D>, <A as MapAccess<'de>>::Error>;
 
 /// Scans the top-level keys of `json` until `scan` decides; `None` when no key decides or the
 /// text is no JSON object.
@@ -122,11 +121,7 @@ struct OriginKeys {
 impl<'de> KeyScan<'de> for OriginKeys {
     type Decision = Origin;
 
-    fn key<A: MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> Result<Option<Origin>, A::Error> {
+    fn key<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Step<'de, Origin, A> {
         // A null decides nothing: `cargo lambda watch` serializes every field of its function
         // URL events, unused ones (`"resource":null`, ...) included.
         Ok(match key {

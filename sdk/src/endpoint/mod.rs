@@ -108,7 +108,7 @@ pub use token::{HttpToken, MAX_TOKEN_LEN, TOKEN_ENV, TokenError};
 
 use answer::Refusal;
 use aws_lambda_events::http::{Method, StatusCode};
-use event::{KeyScan, Request, scan_keys};
+use event::{KeyScan, Request, Step, scan_keys};
 
 use crate::dispatch::Dispatcher;
 use crate::error::{ErrorType, FunctionError};
@@ -284,11 +284,7 @@ fn names_registration(body: &[u8]) -> bool {
     struct FirstType;
     impl<'de> KeyScan<'de> for FirstType {
         type Decision = bool;
-        fn key<A: MapAccess<'de>>(
-            &mut self,
-            key: &str,
-            map: &mut A,
-        ) -> Result<Option<bool>, A::Error> {
+        fn key<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Step<'de, bool, A> {
             if key != "type" {
                 map.next_value::<IgnoredAny>()?;
                 return Ok(None);

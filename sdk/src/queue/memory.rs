@@ -91,15 +91,6 @@ impl MemoryQueue {
 
 #[async_trait]
 impl QueueApi for MemoryQueue {
-    async fn send(&self, queue_url: &str, message: OutgoingMessage) -> Result<(), QueueError> {
-        self.check("SendMessage", queue_url)?;
-        lock(&self.state.sent).push(Sent {
-            queue_url: queue_url.to_owned(),
-            message,
-        });
-        Ok(())
-    }
-
     async fn change_visibility(
         &self,
         queue_url: &str,
@@ -107,6 +98,15 @@ impl QueueApi for MemoryQueue {
     ) -> Result<(), QueueError> {
         self.check("ChangeMessageVisibilityBatch", queue_url)?;
         lock(&self.state.visibility).extend(changes.into_iter().map(|c| (queue_url.to_owned(), c)));
+        Ok(())
+    }
+
+    async fn send(&self, queue_url: &str, message: OutgoingMessage) -> Result<(), QueueError> {
+        self.check("SendMessage", queue_url)?;
+        lock(&self.state.sent).push(Sent {
+            queue_url: queue_url.to_owned(),
+            message,
+        });
         Ok(())
     }
 }

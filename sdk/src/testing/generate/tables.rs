@@ -22,38 +22,19 @@ weighted_kinds! {
     /// custom events dominate, sessions and app state changes are frequent, commerce and the
     /// rest are rarer. Every kind has enough weight to occur in a few hundred events.
     EVENT_WEIGHTS: Kind {
-        ScreenView = 270,
-        Custom = 250,
-        SessionStart = 80,
-        SessionEnd = 75,
-        ApplicationStateTransition = 60,
-        ProductAction = 70,
-        UserAttributeChange = 35,
-        Impression = 25,
-        PromotionAction = 20,
-        Error = 20,
-        PushMessageReceipt = 20,
-        PushMessageOpen = 15,
-        PushSubscription = 15,
-        UserIdentityChange = 15,
-        PrivacySettingChange = 15,
-        Attribution = 15,
+        ScreenView = 270, Custom = 250, SessionStart = 80, SessionEnd = 75,
+        ApplicationStateTransition = 60, ProductAction = 70, UserAttributeChange = 35,
+        Impression = 25, PromotionAction = 20, Error = 20, PushMessageReceipt = 20,
+        PushMessageOpen = 15, PushSubscription = 15, UserIdentityChange = 15,
+        PrivacySettingChange = 15, Attribution = 15,
     }
 }
 
 weighted_kinds! {
     /// Platforms and their weights (percent): mobile apps first, then the web, then the rest.
     PLATFORM_WEIGHTS: Platform {
-        Ios = 34,
-        Android = 34,
-        Web = 12,
-        Tvos = 4,
-        Roku = 4,
-        FireTv = 4,
-        SmartTv = 3,
-        Xbox = 2,
-        Alexa = 2,
-        Unknown = 1,
+        Ios = 34, Android = 34, Web = 12,
+        Tvos = 4, Roku = 4, FireTv = 4, SmartTv = 3, Xbox = 2, Alexa = 2, Unknown = 1,
     }
 }
 
