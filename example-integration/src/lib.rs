@@ -247,7 +247,7 @@ impl Partner for ExampleIntegration {
                 .unwrap_or_else(|| mapping::default_list_id(request.audience_id));
             response
                 .audience_subscription_settings
-                .insert(LIST_ID_SETTING.to_owned(), list);
+                .insert(LIST_ID_SETTING.into(), list.into());
         }
         Ok(response)
     }
@@ -292,7 +292,7 @@ impl Partner for ExampleIntegration {
         ctx: &RequestContext,
         request: &DsrProcessingRequest,
     ) -> Result<DsrProcessingResponse, PartnerError> {
-        let identities: BTreeMap<String, String> = request
+        let identities: BTreeMap<String, CompactString> = request
             .subject_identities
             .iter()
             .filter_map(|(kind, identity)| identity.value.clone().map(|v| (kind.to_string(), v)))

@@ -16,18 +16,18 @@ pub struct AcmeEvent {
     #[serde(rename = "type")]
     pub kind: &'static str,
     /// Event name.
-    pub name: String,
+    pub name: CompactString,
     /// When, in epoch milliseconds.
     pub timestamp: i64,
     /// Attributes.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub properties: BTreeMap<String, String>,
+    pub properties: BTreeMap<CompactString, CompactString>,
     /// Purchase revenue, as an exact decimal string.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revenue: Option<String>,
     /// ISO 4217 currency of `revenue`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
+    pub currency: Option<CompactString>,
     /// The platform (`ios`, `android`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
@@ -59,44 +59,50 @@ pub fn event(user_id: &str, platform: Option<&str>, event: &Event) -> Option<Acm
             None,
             None,
         ),
-        EventData::SessionStart(_) => (
-            "track",
-            "session_start".to_owned(),
-            BTreeMap::new(),
-            None,
-            None,
-        ),
+        EventData::SessionStart(_) => {
+            ("track", "session_start".into(), BTreeMap::new(), None, None)
+        }
         EventData::SessionEnd(e) => {
             let props = BTreeMap::from([(
-                "session_length_ms".to_owned(),
-                e.session_length_ms.to_string(),
+                "session_length_ms".into(),
+                e.session_length_ms.to_string().into(),
             )]);
-            ("track", "session_end".to_owned(), props, None, None)
+            ("track", "session_end".into(), props, None, None)
         }
         EventData::ProductAction(e) => {
             let action = e.action.as_ref()?;
             let mut props = e.attributes.clone();
             if let Some(id) = &e.transaction_id {
-                props.insert("transaction_id".to_owned(), id.clone());
+                props.insert("transaction_id".into(), id.clone());
             }
-            props.insert("products".to_owned(), e.products.len().to_string());
+            props.insert("products".into(), e.products.len().to_string().into());
             if *action == ProductActionType::Purchase {
                 let revenue = e.total_amount.as_ref().map(ToString::to_string);
                 (
                     "purchase",
-                    "purchase".to_owned(),
+                    "purchase".into(),
                     props,
                     revenue,
                     e.currency_code.clone(),
                 )
             } else {
-                ("track", format!("product_{action}"), props, None, None)
+                (
+                    "track",
+                    format!("product_{action}").into(),
+                    props,
+                    None,
+                    None,
+                )
             }
         }
         EventData::UserAttributeChange(e) => {
             let mut props = e.added.clone();
-            props.extend(e.removed.keys().map(|k| (k.clone(), String::new())));
-            ("identify", "user_attributes".to_owned(), props, None, None)
+            props.extend(
+                e.removed
+                    .keys()
+                    .map(|k| (k.clone(), CompactString::default())),
+            );
+            ("identify", "user_attributes".into(), props, None, None)
         }
         _ => return None,
     };
@@ -120,7 +126,7 @@ pub fn list_id(audience: &Audience) -> String {
         .audience_subscription_settings
         .get(crate::LIST_ID_SETTING)
         .filter(|v| !v.is_empty())
-        .cloned()
+        .map(ToString::to_string)
         .unwrap_or_else(|| default_list_id(audience.audience_id))
 }
 

@@ -398,7 +398,7 @@ async fn an_audience_subscription_stores_the_list_id() {
     assert_eq!(
         r.audience_subscription_settings
             .get("listId")
-            .map(String::as_str),
+            .map(CompactString::as_str),
         Some("vip-customers")
     );
 }

@@ -171,7 +171,7 @@ fn batch(names: &[&str]) -> Vec<u8> {
                 b.event(Event::new(
                     1_795_939_200_000,
                     CustomEvent {
-                        name: Some((*name).to_owned()),
+                        name: Some((*name).into()),
                         ..Default::default()
                     },
                 ))

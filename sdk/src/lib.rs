@@ -133,4 +133,7 @@ pub mod prelude {
 
     // The message as a whole, for tests and tools.
     pub use crate::model::{Message, MessageBody, MessageType};
+
+    // The model's string type (text fields, attribute keys and values).
+    pub use crate::model::CompactString;
 }

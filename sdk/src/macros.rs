@@ -8,16 +8,16 @@
 /// | field type | written | read with |
 /// | --- | --- | --- |
 /// | `i32`, `i64`, `f64`, `bool` | always | `lenient::i32`, ... |
-/// | `Option<String>` | unless `None` or `""` | `lenient::string` |
+/// | `Option<CompactString>` | unless `None` or `""` | `lenient::string` |
 /// | `Option<i32>`, `Option<i64>`, `Option<f64>`, `Option<bool>` | unless `None` | `opt_i32`, ... |
 /// | `Option<Decimal>` | unless `None`, exactly as read | `Decimal::lenient` |
 /// | `Option<Uuid>` | unless `None` | `lenient::uuid` |
 /// | `Option<T>` (objects, wire enums) | unless `None` | `T`'s own `Deserialize` |
-/// | `List<Option<String>>` | unless blank (`null` items kept) | `list::strings` |
+/// | `List<Option<CompactString>>` | unless blank (`null` items kept) | `list::strings` |
 /// | `List<T>` | unless blank (no valid and no invalid element) | `List`'s own (`null` is empty; elements that fail are kept as invalid) |
-/// | `BTreeMap<String, String>` | unless no entry has a value | `lenient::string_map` |
-/// | `BTreeMap<String, List<Option<String>>>` | the same | `list::string_lists` |
-/// | `BTreeMap<String, BTreeMap<String, String>>` | the same | `lenient::nested_string_map` |
+/// | `BTreeMap<CompactString, CompactString>` | unless no entry has a value | `lenient::string_map` |
+/// | `BTreeMap<CompactString, List<Option<CompactString>>>` | the same | `list::string_lists` |
+/// | `BTreeMap<CompactString, BTreeMap<CompactString, CompactString>>` | the same | `lenient::nested_string_map` |
 /// | `BTreeMap<K, V>` | unless empty | `lenient::map` |
 ///
 /// A field with a `#[serde(...)]` attribute of its own gets that attribute instead (Java's
@@ -43,7 +43,7 @@ macro_rules! wire_struct {
     // A field's serde attribute: its own, or its type's (most specific type first). `@opt` is an
     // option read with a lenient reader and left out when `None`, `@read` a value always written.
     (@type $k:tt [$($a:tt)+] $($r:tt)*) => { wire_struct!(@push $k [$($a)*]); };
-    (@type $k:tt [] Option<String> $($r:tt)*) => { wire_struct!(@push $k [
+    (@type $k:tt [] Option<CompactString> $($r:tt)*) => { wire_struct!(@push $k [
         deserialize_with = "crate::codec::lenient::string",
         skip_serializing_if = "crate::codec::lenient::is_blank"
     ]); };
@@ -60,24 +60,24 @@ macro_rules! wire_struct {
     (@type $k:tt [] i64 $($r:tt)*) => { wire_struct!(@read $k "crate::codec::lenient::i64"); };
     (@type $k:tt [] f64 $($r:tt)*) => { wire_struct!(@read $k "crate::codec::lenient::f64"); };
     (@type $k:tt [] bool $($r:tt)*) => { wire_struct!(@read $k "crate::codec::lenient::bool"); };
-    (@type $k:tt [] List<Option<String>> $($r:tt)*) => { wire_struct!(@push $k [
+    (@type $k:tt [] List<Option<CompactString>> $($r:tt)*) => { wire_struct!(@push $k [
         deserialize_with = "crate::model::list::strings",
         skip_serializing_if = "crate::model::List::is_blank"
     ]); };
     (@type $k:tt [] List<$t:ty> $($r:tt)*) => { wire_struct!(@push $k [
         skip_serializing_if = "crate::model::List::is_blank"
     ]); };
-    (@type $k:tt [] BTreeMap<String, String> $($r:tt)*) => { wire_struct!(@push $k [
+    (@type $k:tt [] BTreeMap<CompactString, CompactString> $($r:tt)*) => { wire_struct!(@push $k [
         deserialize_with = "crate::codec::lenient::string_map",
         serialize_with = "crate::codec::lenient::write_string_map",
         skip_serializing_if = "crate::codec::lenient::map_is_blank"
     ]); };
-    (@type $k:tt [] BTreeMap<String, List<Option<String>>> $($r:tt)*) => { wire_struct!(@push $k [
+    (@type $k:tt [] BTreeMap<CompactString, List<Option<CompactString>>> $($r:tt)*) => { wire_struct!(@push $k [
         deserialize_with = "crate::model::list::string_lists",
         serialize_with = "crate::model::list::write_lists",
         skip_serializing_if = "crate::model::list::lists_are_blank"
     ]); };
-    (@type $k:tt [] BTreeMap<String, BTreeMap<String, String>> $($r:tt)*) => {
+    (@type $k:tt [] BTreeMap<CompactString, BTreeMap<CompactString, CompactString>> $($r:tt)*) => {
         wire_struct!(@push $k [
             deserialize_with = "crate::codec::lenient::nested_string_map",
             serialize_with = "crate::codec::lenient::write_nested_map",

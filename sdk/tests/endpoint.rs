@@ -38,7 +38,7 @@ impl Partner for Recorder {
         event: &CustomEvent,
     ) -> Result<(), PartnerError> {
         let name = event.name.clone().unwrap_or_default();
-        self.seen.lock().unwrap().push(name.clone());
+        self.seen.lock().unwrap().push(name.to_string());
         match name.as_str() {
             "retry" => Err(PartnerError::retry_later("Acme answered 503")),
             "retry-7s" => Err(PartnerError::retry_after(
@@ -74,7 +74,7 @@ fn batch(names: &[&str]) -> Vec<u8> {
                 b.event(Event::new(
                     1_700_000_000_000,
                     CustomEvent {
-                        name: Some((*name).to_owned()),
+                        name: Some((*name).into()),
                         ..Default::default()
                     },
                 ))

@@ -73,7 +73,7 @@ fn uuid(s: &str) -> Uuid {
 }
 
 /// The strings of a string list (`<null>` for a null element).
-fn texts(list: &[Option<String>]) -> Vec<&str> {
+fn texts(list: &[Option<CompactString>]) -> Vec<&str> {
     list.iter()
         .map(|s| s.as_deref().unwrap_or("<null>"))
         .collect()
@@ -1290,7 +1290,10 @@ fn lenient_scalars() {
     // `null` entries are dropped on input; `""` entries are kept but not written.
     assert_eq!(account.account_settings.get("missing"), None);
     assert_eq!(
-        account.account_settings.get("blank").map(String::as_str),
+        account
+            .account_settings
+            .get("blank")
+            .map(CompactString::as_str),
         Some("")
     );
     assert_eq!(req.user_attributes["score"], "9.5");

@@ -254,7 +254,7 @@ fn json_chunks_fit_their_encoded_bodies() {
             Event::new(
                 1_700_000_000_000 + i,
                 CustomEvent {
-                    name: Some(format!("event-{}", "x".repeat((i % 17) as usize))),
+                    name: Some(format!("event-{}", "x".repeat((i % 17) as usize)).into()),
                     ..Default::default()
                 },
             )

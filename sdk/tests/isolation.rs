@@ -294,7 +294,7 @@ fn nulls_in_string_lists_are_kept_as_java_keeps_them() {
     let req = events_of(&msg);
     assert_eq!(
         *req.user_attribute_lists["k"],
-        vec![Some("a".to_owned()), None, Some("3".to_owned())]
+        vec![Some("a".into()), None, Some("3".into())]
     );
     assert!(
         out.contains(r#""user_attribute_lists":{"k":["a",null,"3"]}"#),

@@ -104,7 +104,7 @@ fn batch(account: i32, name: &str) -> String {
         .event(Event::new(
             1_700_000_000_000,
             CustomEvent {
-                name: Some(name.to_owned()),
+                name: Some(name.into()),
                 ..Default::default()
             },
         ))

@@ -18,6 +18,7 @@
 
 mod common;
 
+use mparticle_firehose::model::CompactString;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
@@ -63,8 +64,8 @@ fn any_text() -> BoxedStrategy<String> {
     prop_oneof![1 => Just(String::new()), 5 => text()].boxed()
 }
 
-fn opt_text() -> BoxedStrategy<Option<String>> {
-    option::of(text()).boxed()
+fn opt_text() -> BoxedStrategy<Option<CompactString>> {
+    option::of(ctext()).boxed()
 }
 
 fn key() -> BoxedStrategy<String> {
@@ -72,8 +73,18 @@ fn key() -> BoxedStrategy<String> {
 }
 
 /// A string map as the model normalizes it: no empty values.
-fn string_map() -> BoxedStrategy<BTreeMap<String, String>> {
-    btree_map(key(), text(), 0..4).boxed()
+fn string_map() -> BoxedStrategy<BTreeMap<CompactString, CompactString>> {
+    btree_map(ckey(), ctext(), 0..4).boxed()
+}
+
+/// [`key`] as a model string.
+fn ckey() -> BoxedStrategy<CompactString> {
+    key().prop_map(CompactString::from).boxed()
+}
+
+/// [`text`] as a model string.
+fn ctext() -> BoxedStrategy<CompactString> {
+    text().prop_map(CompactString::from).boxed()
 }
 
 /// A value for an enum's `Other` variant: never one of the known wire values.
@@ -284,7 +295,7 @@ fn system_notification() -> BoxedStrategy<SystemNotification> {
         (text(), option::of(consent()), option::of(consent()))
             .prop_map(|(purpose, old, new)| {
                 SystemNotification::from(CcpaConsentStateNotification {
-                    purpose: Some(purpose),
+                    purpose: Some(purpose.into()),
                     old_ccpa_consent_state: old,
                     new_ccpa_consent_state: new,
                 })
@@ -417,7 +428,7 @@ fn event_data() -> BoxedStrategy<EventData> {
             opt_text(),
             any::<bool>(),
             opt_text(),
-            vec(option::of(any_text()), 0..3),
+            vec(option::of(any_text().prop_map(CompactString::from)), 0..3),
             string_map(),
         )
             .prop_map(
@@ -575,7 +586,7 @@ fn event() -> BoxedStrategy<Event> {
 // ---------------------------------------------------------------------------------------------
 // Runtime environments
 
-fn strings(n: usize) -> BoxedStrategy<Vec<Option<String>>> {
+fn strings(n: usize) -> BoxedStrategy<Vec<Option<CompactString>>> {
     vec(opt_text(), n).boxed()
 }
 
@@ -631,7 +642,7 @@ fn ios() -> BoxedStrategy<Device> {
         strings(20),
         ints(3),
         flags(2),
-        btree_map(key(), btree_map(key(), text(), 1..3), 0..3),
+        btree_map(ckey(), btree_map(ckey(), ctext(), 1..3), 0..3),
         opt_wire(AttAuthorizationStatus::KNOWN),
         any::<i64>(),
     )
@@ -1174,8 +1185,8 @@ fn event_batch() -> BoxedStrategy<EventProcessingRequest> {
         vec(user_identity(), 0..3),
         string_map(),
         btree_map(
-            key(),
-            vec(option::of(any_text()), 1..3).prop_map(List::from),
+            ckey(),
+            vec(option::of(any_text().prop_map(CompactString::from)), 1..3).prop_map(List::from),
             0..3,
         ),
         option::of(runtime_environment()),
@@ -1216,7 +1227,7 @@ fn audience() -> BoxedStrategy<Audience> {
         opt_text(),
         opt_text(),
         opt_wire(AttributeAction::KNOWN),
-        vec(option::of(any_text()), 0..3),
+        vec(option::of(any_text().prop_map(CompactString::from)), 0..3),
     )
         .prop_map(
             |(key, value, action, list_value)| UserAttributeAudienceEvent {
@@ -1251,7 +1262,10 @@ fn user_profile() -> BoxedStrategy<UserProfile> {
         vec(device_identity(), 0..3),
         vec(partner_identity(), 0..2),
         vec(audience(), 0..3),
-        prop_oneof![opt_text(), any::<i64>().prop_map(|m| Some(m.to_string()))],
+        prop_oneof![
+            opt_text(),
+            any::<i64>().prop_map(|m| Some(m.to_string().into()))
+        ],
     )
         .prop_map(
             |(user_identities, device_identities, partner_identities, audiences, mpid)| {
@@ -1503,9 +1517,9 @@ proptest! {
     /// absent; everything else survives.
     #[test]
     fn empty_strings_normalize_to_absent(
-        name in prop_oneof![Just(Some(String::new())), opt_text()],
-        attributes in btree_map(key(), any_text(), 0..5),
-        mpid in prop_oneof![Just(Some(String::new())), opt_text()],
+        name in prop_oneof![Just(Some(CompactString::default())), opt_text()],
+        attributes in btree_map(ckey(), any_text().prop_map(CompactString::from), 0..5),
+        mpid in prop_oneof![Just(Some(CompactString::default())), opt_text()],
     ) {
         let message = Message::new(EventProcessingRequest {
             events: vec![Event::new(7, CustomEvent { name: name.clone(), attributes: attributes.clone(), ..Default::default() })].into(),
@@ -1515,10 +1529,10 @@ proptest! {
         let (decoded, out) = common::roundtrip(message.to_json().unwrap().as_bytes());
         let MessageBody::EventProcessingRequest(req) = &decoded.body else { unreachable!() };
         let EventData::CustomEvent(custom) = &req.events[0].data else { unreachable!() };
-        let non_empty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+        let non_empty = |s: &Option<CompactString>| s.clone().filter(|s| !s.is_empty());
         prop_assert_eq!(&custom.name, &non_empty(&name));
         prop_assert_eq!(&req.mpid, &non_empty(&mpid));
-        let kept: BTreeMap<String, String> =
+        let kept: BTreeMap<CompactString, CompactString> =
             attributes.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         prop_assert_eq!(&custom.attributes, &kept);
         fn no_empty_strings(v: &Value) -> bool {

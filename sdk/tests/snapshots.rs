@@ -168,7 +168,7 @@ fn message() -> Message {
     message.envelope = Envelope {
         id: Some(Uuid::parse_str("5d1e7a20-8c43-4b9e-b2f6-3a7c0e9d4b21").unwrap()),
         timestamp_ms: Some(1718000000000),
-        firehose_version: Some(FIREHOSE_VERSION.to_owned()),
+        firehose_version: Some(FIREHOSE_VERSION.into()),
     };
     message
 }

@@ -206,7 +206,7 @@ async fn concurrent_invocations_are_all_answered_on_managed_instances() {
             .event(Event::new(
                 1,
                 CustomEvent {
-                    name: Some(format!("e{i}")),
+                    name: Some(format!("e{i}").into()),
                     ..Default::default()
                 },
             ))

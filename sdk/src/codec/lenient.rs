@@ -2,6 +2,7 @@
 //! §2.3) and field encoders that follow Java's inclusion rules. Used through
 //! `#[serde(deserialize_with = ...)]`, `serialize_with` and `skip_serializing_if`.
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -90,7 +91,7 @@ pub(crate) enum Scalar<'de> {
     Owned(String),
 }
 
-impl Scalar<'_> {
+impl<'de> Scalar<'de> {
     /// The text.
     pub(crate) fn as_str(&self) -> &str {
         match self {
@@ -99,10 +100,12 @@ impl Scalar<'_> {
         }
     }
 
-    fn into_string(self) -> String {
+    /// The text as the model's string type: a short borrowed text is copied inline, an unescaped
+    /// text keeps its buffer.
+    fn into_text<S: From<&'de str> + From<String>>(self) -> S {
         match self {
-            Scalar::Borrowed(s) => s.to_owned(),
-            Scalar::Owned(s) => s,
+            Scalar::Borrowed(s) => S::from(s),
+            Scalar::Owned(s) => S::from(s),
         }
     }
 }
@@ -133,8 +136,12 @@ pub(crate) fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Scalar<'d
 /// Accepts any JSON scalar as text, as Jackson does: a number keeps the digits it was written
 /// with (`1.50` becomes `"1.50"`, a 23-digit id is not rounded), `true` becomes `"true"`;
 /// `null` is `None`.
-pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(scalar(d)?.map(Scalar::into_string))
+pub fn string<'de, D, S>(d: D) -> Result<Option<S>, D::Error>
+where
+    D: Deserializer<'de>,
+    S: From<&'de str> + From<String>,
+{
+    Ok(scalar(d)?.map(Scalar::into_text))
 }
 
 /// A number read leniently: JSON numbers, numeric strings; `null` is `None`.
@@ -314,7 +321,7 @@ pub fn uuid<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Uuid>, D::Error> {
 }
 
 /// A string read leniently, for use inside collections.
-struct Text(Option<String>);
+struct Text(Option<CompactString>);
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -324,7 +331,9 @@ impl<'de> Deserialize<'de> for Text {
 
 /// A string-to-string map (attributes, setting values). Scalars are read as text; entries whose
 /// value is `null` are dropped (Java would drop them on output anyway); `null` is an empty map.
-pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+pub fn string_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<CompactString, CompactString>, D::Error> {
     struct MapVisitor;
     impl Expects for MapVisitor {
         fn expects(&self) -> &'static str {
@@ -332,13 +341,13 @@ pub fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, St
         }
     }
     impl<'de> Visitor<'de> for MapVisitor {
-        type Value = BTreeMap<String, String>;
+        type Value = BTreeMap<CompactString, CompactString>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("an object of strings")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
-            while let Some(key) = map.next_key::<String>()? {
+            while let Some(key) = map.next_key::<CompactString>()? {
                 let Text(value) = map.next_value()?;
                 if let Some(value) = value {
                     out.insert(key, value);
@@ -361,14 +370,14 @@ pub fn map<'de, D: Deserializer<'de>, K: Deserialize<'de> + Ord, T: Deserialize<
 /// A map whose values are string maps (`apple_search_ads_attribution`).
 pub fn nested_string_map<'de, D: Deserializer<'de>>(
     d: D,
-) -> Result<BTreeMap<String, BTreeMap<String, String>>, D::Error> {
-    struct Lenient(BTreeMap<String, String>);
+) -> Result<BTreeMap<CompactString, BTreeMap<CompactString, CompactString>>, D::Error> {
+    struct Lenient(BTreeMap<CompactString, CompactString>);
     impl<'de> Deserialize<'de> for Lenient {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             string_map(d).map(Lenient)
         }
     }
-    let m: BTreeMap<String, Lenient> = map(d)?;
+    let m: BTreeMap<CompactString, Lenient> = map(d)?;
     Ok(m.into_iter().map(|(k, v)| (k, v.0)).collect())
 }
 
@@ -397,7 +406,7 @@ pub fn opt_enum<'de, D: Deserializer<'de>, T: FromStr>(d: D) -> Result<Option<T>
 /// as for other string fields, and the text is then the enum's value (known or `Other`); `null`
 /// is `None`.
 pub fn opt_enum_text<'de, D: Deserializer<'de>, T: FromStr>(d: D) -> Result<Option<T>, D::Error> {
-    Ok(string(d)?.and_then(|s| T::from_str(&s).ok()))
+    Ok(scalar(d)?.and_then(|s| T::from_str(s.as_str()).ok()))
 }
 
 // ---- output inclusion rules (spec §2.1) ----
@@ -408,17 +417,19 @@ pub fn is_false(v: &bool) -> bool {
 }
 
 /// `non-empty` for strings: omitted when absent or `""`.
-pub fn is_blank(v: &Option<String>) -> bool {
-    v.as_deref().is_none_or(str::is_empty)
+pub fn is_blank<S: AsRef<str>>(v: &Option<S>) -> bool {
+    v.as_ref().is_none_or(|s| s.as_ref().is_empty())
 }
 
 /// `non-empty` for string maps: omitted when every entry would be dropped.
-pub fn map_is_blank(m: &BTreeMap<String, String>) -> bool {
-    m.values().all(String::is_empty)
+pub fn map_is_blank(m: &BTreeMap<CompactString, CompactString>) -> bool {
+    m.values().all(CompactString::is_empty)
 }
 
 /// `non-empty` for nested string maps.
-pub fn nested_map_is_blank(m: &BTreeMap<String, BTreeMap<String, String>>) -> bool {
+pub fn nested_map_is_blank(
+    m: &BTreeMap<CompactString, BTreeMap<CompactString, CompactString>>,
+) -> bool {
     m.values().all(map_is_blank)
 }
 
@@ -441,7 +452,7 @@ where
 
 /// Writes a string map without its empty entries (Java's content inclusion).
 pub fn write_string_map<S: Serializer>(
-    m: &BTreeMap<String, String>,
+    m: &BTreeMap<CompactString, CompactString>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     write_entries(m.iter().filter(|(_, v)| !v.is_empty()), s)
@@ -449,10 +460,10 @@ pub fn write_string_map<S: Serializer>(
 
 /// Writes a nested string map without its empty entries, at both levels.
 pub fn write_nested_map<S: Serializer>(
-    m: &BTreeMap<String, BTreeMap<String, String>>,
+    m: &BTreeMap<CompactString, BTreeMap<CompactString, CompactString>>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
-    struct Inner<'a>(&'a BTreeMap<String, String>);
+    struct Inner<'a>(&'a BTreeMap<CompactString, CompactString>);
     impl Serialize for Inner<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             write_string_map(self.0, s)
@@ -526,14 +537,14 @@ mod tests {
     #[test]
     fn written_maps_leave_out_empty_entries() {
         let inner = BTreeMap::from([
-            ("a".to_owned(), "1".to_owned()),
-            ("b".to_owned(), String::new()),
+            ("a".into(), "1".into()),
+            ("b".into(), CompactString::default()),
         ]);
         let nested = BTreeMap::from([
-            ("x".to_owned(), inner.clone()),
+            ("x".into(), inner.clone()),
             (
-                "y".to_owned(),
-                BTreeMap::from([("c".to_owned(), String::new())]),
+                "y".into(),
+                BTreeMap::from([("c".into(), CompactString::default())]),
             ),
         ]);
         let mut out = Vec::new();

@@ -1,5 +1,6 @@
 //! The subscribing mParticle account and the values of its settings.
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ pub struct Account {
         serialize_with = "l::write_string_map",
         skip_serializing_if = "l::map_is_blank"
     )]
-    pub account_settings: BTreeMap<String, String>,
+    pub account_settings: BTreeMap<CompactString, CompactString>,
 }
 
 impl Account {
@@ -34,7 +35,11 @@ impl Account {
     }
 
     /// Adds a setting value.
-    pub fn with_setting(mut self, id: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn with_setting(
+        mut self,
+        id: impl Into<CompactString>,
+        value: impl Into<CompactString>,
+    ) -> Self {
         self.account_settings.insert(id.into(), value.into());
         self
     }
@@ -45,7 +50,7 @@ impl Account {
 /// a request context's `settings()` prints the values that are not confidential.
 impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        struct Redacted<'a>(&'a BTreeMap<String, String>);
+        struct Redacted<'a>(&'a BTreeMap<CompactString, CompactString>);
         impl std::fmt::Debug for Redacted<'_> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.debug_map()

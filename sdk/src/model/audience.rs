@@ -1,5 +1,6 @@
 //! Audiences: subscription (connection) changes and membership changes.
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 
 use super::account::Account;
@@ -16,13 +17,13 @@ wire_struct! {
         /// The audience id.
         pub audience_id: i32,
         /// The audience name.
-        pub audience_name: Option<String>,
+        pub audience_name: Option<CompactString>,
         /// The audience description.
-        pub audience_description: Option<String>,
+        pub audience_description: Option<CompactString>,
         /// Current values of the connection's settings.
-        pub audience_subscription_settings: BTreeMap<String, String>,
+        pub audience_subscription_settings: BTreeMap<CompactString, CompactString>,
         /// Previous values, on update.
-        pub previous_audience_subscription_settings: BTreeMap<String, String>,
+        pub previous_audience_subscription_settings: BTreeMap<CompactString, CompactString>,
         /// What happened to the connection.
         pub action: Option<SubscriptionAction>,
     }
@@ -31,7 +32,7 @@ wire_struct! {
     pub struct AudienceSubscriptionResponse {
         /// Values for (typically hidden) subscription settings to store with the connection;
         /// mParticle sends them back in later membership changes. Keys must be registered.
-        pub audience_subscription_settings: BTreeMap<String, String>,
+        pub audience_subscription_settings: BTreeMap<CompactString, CompactString>,
     }
 
     /// Users joined or left audiences (`audience_membership_change_request`).
@@ -64,7 +65,7 @@ wire_struct! {
         /// Audiences the user was added to, removed from, or had attributes updated in.
         pub audiences: List<Audience>,
         /// The mParticle id (needs `allow_access_mpid`).
-        pub mpid: Option<String>,
+        pub mpid: Option<CompactString>,
     }
 
     /// One audience membership change of a user.
@@ -72,9 +73,9 @@ wire_struct! {
         /// The audience id.
         pub audience_id: i32,
         /// The audience name.
-        pub audience_name: Option<String>,
+        pub audience_name: Option<CompactString>,
         /// The connection's subscription settings (including hidden ones the integration set).
-        pub audience_subscription_settings: BTreeMap<String, String>,
+        pub audience_subscription_settings: BTreeMap<CompactString, CompactString>,
         /// Added, deleted, or attributes updated.
         pub action: Option<AudienceAction>,
         /// Shared user attributes (needs `allow_audience_user_attributes`).
@@ -84,12 +85,12 @@ wire_struct! {
     /// A user attribute shared with an audience.
     pub struct UserAttributeAudienceEvent {
         /// Attribute name.
-        pub key: Option<String>,
+        pub key: Option<CompactString>,
         /// Scalar value (absent for tags and list values).
-        pub value: Option<String>,
+        pub value: Option<CompactString>,
         /// Upsert or delete.
         pub action: Option<AttributeAction>,
         /// List value.
-        pub list_value: List<Option<String>>,
+        pub list_value: List<Option<CompactString>>,
     }
 }

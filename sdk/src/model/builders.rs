@@ -26,12 +26,13 @@ use super::identity::{
 };
 use super::registration::*;
 use super::runtime::RuntimeEnvironmentType;
+use compact_str::CompactString;
 
 impl ModuleRegistrationResponse {
     /// A registration with a name and a version; `sdk_version` is this SDK's protocol version.
-    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<CompactString>, version: impl Into<CompactString>) -> Self {
         Self {
-            sdk_version: Some(FIREHOSE_VERSION.to_owned()),
+            sdk_version: Some(CompactString::const_new(FIREHOSE_VERSION)),
             name: Some(name.into()),
             version: Some(version.into()),
             ..Self::default()
@@ -40,7 +41,7 @@ impl ModuleRegistrationResponse {
 
     builder_methods! {
         /// Sets the description (under 230 characters; inline HTML links allowed).
-        with_description(description: impl Into<String>) => description = Some(description.into());
+        with_description(description: impl Into<CompactString>) => description = Some(description.into());
         /// Sets the permissions.
         with_permissions(permissions: Permissions) => permissions = Some(permissions);
         /// Registers for event batches.
@@ -118,7 +119,7 @@ impl EventProcessingRegistration {
         /// Sets the oldest event age accepted, in hours (`-1` for all data).
         with_max_data_age_hours(hours: i32) => max_data_age_hours = hours;
         /// Sets the push messaging provider id (required with `push_message_receipt`).
-        with_push_messaging_provider_id(id: impl Into<String>)
+        with_push_messaging_provider_id(id: impl Into<CompactString>)
             => push_messaging_provider_id = Some(id.into());
         /// Sets the authentication configuration.
         with_authentication(authentication: impl Into<Authentication>)
@@ -154,7 +155,7 @@ impl AudienceProcessingRegistration {
 
 impl DsrProcessingRegistration {
     /// A DSR registration for erasure requests, with status callbacks to `domain`.
-    pub fn erasure(domain: impl Into<String>) -> Self {
+    pub fn erasure(domain: impl Into<CompactString>) -> Self {
         Self {
             account_settings: Vec::new().into(),
             supported_dsr_types: vec![DsrType::Erasure].into(),
@@ -169,7 +170,11 @@ impl DsrProcessingRegistration {
 }
 
 impl Setting {
-    fn with_kind(id: impl Into<String>, name: impl Into<String>, kind: SettingKind) -> Self {
+    fn with_kind(
+        id: impl Into<CompactString>,
+        name: impl Into<CompactString>,
+        kind: SettingKind,
+    ) -> Self {
         Self {
             header: SettingHeader {
                 id: Some(id.into()),
@@ -181,28 +186,28 @@ impl Setting {
     }
 
     /// A text setting.
-    pub fn text(id: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn text(id: impl Into<CompactString>, name: impl Into<CompactString>) -> Self {
         Self::with_kind(id, name, TextSetting::default().into())
     }
 
     /// An integer setting.
-    pub fn integer(id: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn integer(id: impl Into<CompactString>, name: impl Into<CompactString>) -> Self {
         Self::with_kind(id, name, IntegerSetting::default().into())
     }
 
     /// A floating-point setting.
-    pub fn float(id: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn float(id: impl Into<CompactString>, name: impl Into<CompactString>) -> Self {
         Self::with_kind(id, name, FloatSetting::default().into())
     }
 
     /// A boolean setting.
-    pub fn boolean(id: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn boolean(id: impl Into<CompactString>, name: impl Into<CompactString>) -> Self {
         Self::with_kind(id, name, BooleanSetting::default().into())
     }
 
     builder_methods! {
         /// Sets the tooltip.
-        with_description(description: impl Into<String>)
+        with_description(description: impl Into<CompactString>)
             => header.description = Some(description.into());
         /// Hides the setting from customers (the integration sets its value).
         hidden() => header.visible = false;

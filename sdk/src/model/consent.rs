@@ -1,5 +1,6 @@
 //! Consent: the user's consent state (a snapshot) and consent-change system notifications.
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 
 wire_struct! {
@@ -8,13 +9,13 @@ wire_struct! {
         /// Whether the user consented (for CCPA `data_sale_opt_out`: whether they opted out).
         pub consented: bool,
         /// The consent document.
-        pub document: Option<String>,
+        pub document: Option<CompactString>,
         /// When consent was given, in epoch milliseconds.
         pub timestamp_unixtime_ms: Option<i64>,
         /// Where consent was collected (free text).
-        pub location: Option<String>,
+        pub location: Option<CompactString>,
         /// The hardware id of the device that collected it.
-        pub hardware_id: Option<String>,
+        pub hardware_id: Option<CompactString>,
     }
 }
 
@@ -56,7 +57,7 @@ wire_struct! {
     /// `gdpr_consent_state` notification: GDPR consent for one purpose changed.
     pub struct GdprConsentStateNotification {
         /// The consent purpose.
-        pub purpose: Option<String>,
+        pub purpose: Option<CompactString>,
         /// The state before the change.
         pub old_gdpr_consent_state: Option<GdprConsent>,
         /// The state after the change.
@@ -67,7 +68,7 @@ wire_struct! {
     pub struct CcpaConsentStateNotification {
         /// The purpose: `data_sale_opt_out` when the key is absent (an explicit `null` stays
         /// `None`).
-        pub purpose: Option<String> = Some(DEFAULT_CCPA_PURPOSE.to_owned()),
+        pub purpose: Option<CompactString> = Some(CompactString::const_new(DEFAULT_CCPA_PURPOSE)),
         /// The state before the change.
         pub old_ccpa_consent_state: Option<CcpaConsent>,
         /// The state after the change.

@@ -1,5 +1,6 @@
 //! Data-subject requests (OpenDSR), since protocol 2.9.0.
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,7 +22,7 @@ wire_struct! {
         /// The subscribing account (2.9.2; absent in older traffic).
         pub account: Option<Account>,
         /// mParticle's id for the request.
-        pub subject_request_id: Option<String>,
+        pub subject_request_id: Option<CompactString>,
         /// What is requested (only `erasure`).
         pub subject_request_type: Option<DsrType>,
         /// When the data subject submitted the request.
@@ -29,7 +30,7 @@ wire_struct! {
         /// The data subject's identities, by OpenDSR identity type.
         pub subject_identities: BTreeMap<OpenDsrIdentityType, OpenDsrIdentity>,
         /// The OpenDSR API version, e.g. `3.0`.
-        pub api_version: Option<String>,
+        pub api_version: Option<CompactString>,
         /// The regulation the request is made under.
         pub regulation: Option<RegulationType>,
     }
@@ -42,7 +43,7 @@ wire_struct! {
         /// How the value is encoded (only `raw`).
         pub encoding: Option<OpenDsrEncoding>,
         /// The identity value.
-        pub value: Option<String>,
+        pub value: Option<CompactString>,
     }
 }
 

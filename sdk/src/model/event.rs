@@ -1,6 +1,7 @@
 //! Event batches: the `event_processing_request`, its events (16 types), runtime environment,
 //! consent and platform fields, and the `event_processing_response`.
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 
 use super::decimal::Decimal;
@@ -26,7 +27,7 @@ wire_struct! {
     /// verification requests with no events; the dispatcher answers those for you.
     pub struct EventProcessingRequest {
         /// Source batch id.
-        pub source_id: Option<String>,
+        pub source_id: Option<CompactString>,
         /// The subscribing account and its setting values.
         pub account: Option<Account>,
         /// The partner's own identities for this user (2.2.0).
@@ -34,13 +35,13 @@ wire_struct! {
         /// The user's identities (only the permitted types, in the permitted encodings).
         pub user_identities: List<UserIdentity>,
         /// User attributes (needs `allow_user_attributes`); values are strings.
-        pub user_attributes: BTreeMap<String, String>,
+        pub user_attributes: BTreeMap<CompactString, CompactString>,
         /// List-valued user attributes.
-        pub user_attribute_lists: BTreeMap<String, List<Option<String>>>,
+        pub user_attribute_lists: BTreeMap<CompactString, List<Option<CompactString>>>,
         /// The device and app the batch came from.
         pub runtime_environment: Option<RuntimeEnvironment>,
         /// Per-integration attributes (for example set by a client-side kit).
-        pub integration_attributes: BTreeMap<String, String>,
+        pub integration_attributes: BTreeMap<CompactString, CompactString>,
         /// The events, in the order they happened.
         pub events: List<Event>,
         /// Where the batch came from. A string field in Java: a number or a boolean is kept as
@@ -48,13 +49,13 @@ wire_struct! {
         #[serde(deserialize_with = "l::opt_enum_text", skip_serializing_if = "channel_is_blank")]
         pub source_channel: Option<ChannelSourceType>,
         /// Per device and app stamp (needs `allow_access_device_application_stamp`).
-        pub device_application_stamp: Option<String>,
+        pub device_application_stamp: Option<CompactString>,
         /// The user's consent state (needs `allow_consent_state`).
         pub consent_state: Option<ConsentState>,
         /// Consent changes, processed before the events.
         pub system_notifications: List<SystemNotification>,
         /// The mParticle id, a 64-bit integer carried as a string (needs `allow_access_mpid`).
-        pub mpid: Option<String>,
+        pub mpid: Option<CompactString>,
         /// mParticle workspace, input and data plan (3.2.0; needs `allow_platform_fields`).
         pub platform_fields: Option<PlatformFields>,
     }
@@ -71,21 +72,21 @@ wire_struct! {
         /// mParticle account id.
         pub mp_account_id: i32,
         /// mParticle account name.
-        pub mp_account_name: Option<String>,
+        pub mp_account_name: Option<CompactString>,
         /// Workspace id.
         pub workspace_id: i32,
         /// Workspace name.
-        pub workspace_name: Option<String>,
+        pub workspace_name: Option<CompactString>,
         /// Input (feed or platform) name.
-        pub input_name: Option<String>,
+        pub input_name: Option<CompactString>,
         /// App name.
-        pub app_name: Option<String>,
+        pub app_name: Option<CompactString>,
         /// App version.
-        pub app_version: Option<String>,
+        pub app_version: Option<CompactString>,
         /// Data plan id (a string).
-        pub dataplan_id: Option<String>,
+        pub dataplan_id: Option<CompactString>,
         /// Data plan name.
-        pub dataplan_name: Option<String>,
+        pub dataplan_name: Option<CompactString>,
         /// Data plan version.
         pub dataplan_version: Option<i32>,
     }
@@ -176,7 +177,7 @@ wire_struct! {
         /// When the event happened, in epoch milliseconds.
         pub timestamp_ms: i64,
         /// Source event id.
-        pub source_id: Option<String>,
+        pub source_id: Option<CompactString>,
         /// Session id.
         pub session_id: Option<i64>,
         /// Where the device was (needs `allow_access_location`).
@@ -196,15 +197,15 @@ wire_struct! {
     /// A product in a commerce event. Money and quantities are exact decimals.
     pub struct Product {
         /// Product id (SKU).
-        pub id: Option<String>,
+        pub id: Option<CompactString>,
         /// Product name.
-        pub name: Option<String>,
+        pub name: Option<CompactString>,
         /// Brand.
-        pub brand: Option<String>,
+        pub brand: Option<CompactString>,
         /// Category.
-        pub category: Option<String>,
+        pub category: Option<CompactString>,
         /// Variant.
-        pub variant: Option<String>,
+        pub variant: Option<CompactString>,
         /// Position in a list (written even when 0).
         pub position: i32,
         /// Unit price.
@@ -212,29 +213,29 @@ wire_struct! {
         /// Quantity.
         pub quantity: Option<Decimal>,
         /// Coupon code.
-        pub coupon_code: Option<String>,
+        pub coupon_code: Option<CompactString>,
         /// Total amount for this line.
         pub total_amount: Option<Decimal>,
         /// Custom attributes.
-        pub attributes: BTreeMap<String, String>,
+        pub attributes: BTreeMap<CompactString, CompactString>,
     }
 
     /// A promotion in a promotion event. Unlike a product's, its `position` is a string.
     pub struct Promotion {
         /// Promotion id.
-        pub id: Option<String>,
+        pub id: Option<CompactString>,
         /// Promotion name.
-        pub name: Option<String>,
+        pub name: Option<CompactString>,
         /// Creative.
-        pub creative: Option<String>,
+        pub creative: Option<CompactString>,
         /// Position, as a string.
-        pub position: Option<String>,
+        pub position: Option<CompactString>,
     }
 
     /// A list of products the user saw.
     pub struct Impression {
         /// Name of the list (Java `listName`).
-        pub impression_list_name: Option<String>,
+        pub impression_list_name: Option<CompactString>,
         /// Products in the list.
         pub products: List<Product>,
     }
@@ -251,37 +252,37 @@ wire_struct! {
     /// `custom_event`: an app-defined event.
     pub struct CustomEvent {
         /// Event name.
-        pub name: Option<String>,
+        pub name: Option<CompactString>,
         /// Category.
         pub custom_event_type: Option<CustomEventType>,
         /// Custom attributes.
-        pub attributes: BTreeMap<String, String>,
+        pub attributes: BTreeMap<CompactString, CompactString>,
         /// Flags for specific integrations (3.1.0).
-        pub custom_flags: BTreeMap<String, String>,
+        pub custom_flags: BTreeMap<CompactString, CompactString>,
     }
 
     /// `screen_view`: a screen or page was viewed.
     pub struct ScreenViewEvent {
         /// Screen name.
-        pub screen_name: Option<String>,
+        pub screen_name: Option<CompactString>,
         /// Custom attributes.
-        pub attributes: BTreeMap<String, String>,
+        pub attributes: BTreeMap<CompactString, CompactString>,
         /// Flags for specific integrations (3.1.0).
-        pub custom_flags: BTreeMap<String, String>,
+        pub custom_flags: BTreeMap<CompactString, CompactString>,
     }
 
     /// `error`: an error or crash was reported.
     pub struct ErrorEvent {
         /// Error message.
-        pub message: Option<String>,
+        pub message: Option<CompactString>,
         /// Whether a crash reporter captured it.
         pub is_crash: bool,
         /// Stack trace.
-        pub stack_trace: Option<String>,
+        pub stack_trace: Option<CompactString>,
         /// Breadcrumbs leading to the error.
-        pub breadcrumbs: List<Option<String>>,
+        pub breadcrumbs: List<Option<CompactString>>,
         /// Custom attributes.
-        pub attributes: BTreeMap<String, String>,
+        pub attributes: BTreeMap<CompactString, CompactString>,
     }
 
     /// `privacy_setting_change`: a privacy setting changed.
@@ -296,9 +297,9 @@ wire_struct! {
     /// `allow_user_attributes`).
     pub struct UserAttributeChangeEvent {
         /// Attributes set.
-        pub added: BTreeMap<String, String>,
+        pub added: BTreeMap<CompactString, CompactString>,
         /// Attributes removed.
-        pub removed: BTreeMap<String, String>,
+        pub removed: BTreeMap<CompactString, CompactString>,
     }
 
     /// `user_identity_change`: user identities were added or removed.
@@ -314,7 +315,7 @@ wire_struct! {
         /// Subscribe or unsubscribe.
         pub action: Option<PushSubscriptionAction>,
         /// The push token.
-        pub token: Option<String>,
+        pub token: Option<CompactString>,
     }
 
     /// `application_state_transition`: the app was installed, upgraded, launched, backgrounded...
@@ -322,26 +323,26 @@ wire_struct! {
         /// The new state.
         pub application_state: Option<ApplicationState>,
         /// URI the app was launched with.
-        pub launch_referral: Option<String>,
+        pub launch_referral: Option<CompactString>,
         /// iOS application that launched the app.
-        pub referral_application: Option<String>,
+        pub referral_application: Option<CompactString>,
         /// Launch options or intent extras.
-        pub launch_parameters: Option<String>,
+        pub launch_parameters: Option<CompactString>,
         /// Android package that launched the app.
-        pub source_package: Option<String>,
+        pub source_package: Option<CompactString>,
     }
 
     /// `push_message_receipt`: a push message arrived (only those carrying the registered
     /// `push_messaging_provider_id`).
     pub struct PushMessageReceiptEvent {
         /// The push payload, as one string.
-        pub payload: Option<String>,
+        pub payload: Option<CompactString>,
     }
 
     /// `push_message_open`: the user opened a push message.
     pub struct PushMessageOpenEvent {
         /// The push payload, as one string.
-        pub payload: Option<String>,
+        pub payload: Option<CompactString>,
     }
 
     /// `product_action`: a commerce action on products.
@@ -349,9 +350,9 @@ wire_struct! {
         /// The action.
         pub action: Option<ProductActionType>,
         /// Transaction id.
-        pub transaction_id: Option<String>,
+        pub transaction_id: Option<CompactString>,
         /// Affiliation.
-        pub affiliation: Option<String>,
+        pub affiliation: Option<CompactString>,
         /// Total amount.
         pub total_amount: Option<Decimal>,
         /// Tax.
@@ -359,15 +360,15 @@ wire_struct! {
         /// Shipping.
         pub shipping_amount: Option<Decimal>,
         /// ISO 4217 currency code.
-        pub currency_code: Option<String>,
+        pub currency_code: Option<CompactString>,
         /// Coupon code.
-        pub coupon_code: Option<String>,
+        pub coupon_code: Option<CompactString>,
         /// Products acted on.
         pub products: List<Product>,
         /// Custom attributes.
-        pub attributes: BTreeMap<String, String>,
+        pub attributes: BTreeMap<CompactString, CompactString>,
         /// Flags for specific integrations (3.1.0).
-        pub custom_flags: BTreeMap<String, String>,
+        pub custom_flags: BTreeMap<CompactString, CompactString>,
     }
 
     /// `promotion_action`: a promotion was viewed or clicked.
@@ -375,34 +376,34 @@ wire_struct! {
         /// The action.
         pub action: Option<PromotionActionType>,
         /// Custom attributes.
-        pub attributes: BTreeMap<String, String>,
+        pub attributes: BTreeMap<CompactString, CompactString>,
         /// Promotions acted on.
         pub promotions: List<Promotion>,
         /// Flags for specific integrations (3.1.0).
-        pub custom_flags: BTreeMap<String, String>,
+        pub custom_flags: BTreeMap<CompactString, CompactString>,
     }
 
     /// `impression`: product impressions.
     pub struct ImpressionEvent {
         /// Custom attributes.
-        pub attributes: BTreeMap<String, String>,
+        pub attributes: BTreeMap<CompactString, CompactString>,
         /// The impressions.
         pub impressions: List<Impression>,
         /// Flags for specific integrations (3.1.0).
-        pub custom_flags: BTreeMap<String, String>,
+        pub custom_flags: BTreeMap<CompactString, CompactString>,
     }
 
     /// `attribution`: an install or re-engagement was attributed (2.4.0).
     pub struct AttributionEvent {
         /// Event name.
-        pub name: Option<String>,
+        pub name: Option<CompactString>,
         /// Attribution partner (Java `partner`).
-        pub partner_name: Option<String>,
+        pub partner_name: Option<CompactString>,
         /// Publisher (Java `publisher`).
-        pub publisher_name: Option<String>,
+        pub publisher_name: Option<CompactString>,
         /// Campaign (Java `campaign`).
-        pub campaign_name: Option<String>,
+        pub campaign_name: Option<CompactString>,
         /// Custom attributes.
-        pub attributes: BTreeMap<String, String>,
+        pub attributes: BTreeMap<CompactString, CompactString>,
     }
 }

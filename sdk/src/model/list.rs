@@ -1,5 +1,6 @@
 //! [`List`]: the model's lists, which keep the elements that could not be decoded.
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -288,7 +289,7 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for List<T> {
 // Lists of strings, as Java reads `List<String>` (spec §2, §2.3)
 
 /// One string of a list, read leniently: a number or boolean becomes its text, `null` stays.
-struct Text(Option<String>);
+struct Text(Option<CompactString>);
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -298,7 +299,9 @@ impl<'de> Deserialize<'de> for Text {
 
 /// A list of strings: scalars are read as their text, `null` elements are kept (Java writes
 /// them back as `null`); an object or an array is an invalid element.
-pub(crate) fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<List<Option<String>>, D::Error> {
+pub(crate) fn strings<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<List<Option<CompactString>>, D::Error> {
     Ok(List::<Text>::deserialize(d)?.map(|t| t.0))
 }
 
@@ -306,25 +309,25 @@ pub(crate) fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<List<Option<Str
 /// entry.
 pub(crate) fn string_lists<'de, D: Deserializer<'de>>(
     d: D,
-) -> Result<BTreeMap<String, List<Option<String>>>, D::Error> {
-    struct Entry(List<Option<String>>);
+) -> Result<BTreeMap<CompactString, List<Option<CompactString>>>, D::Error> {
+    struct Entry(List<Option<CompactString>>);
     impl<'de> Deserialize<'de> for Entry {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             strings(d).map(Entry)
         }
     }
-    let map: BTreeMap<String, Entry> = l::map(d)?;
+    let map: BTreeMap<CompactString, Entry> = l::map(d)?;
     Ok(map.into_iter().map(|(k, v)| (k, v.0)).collect())
 }
 
 /// `non-empty` for a map of lists: omitted when every entry would be dropped.
-pub(crate) fn lists_are_blank<T>(m: &BTreeMap<String, List<T>>) -> bool {
+pub(crate) fn lists_are_blank<T>(m: &BTreeMap<CompactString, List<T>>) -> bool {
     m.values().all(List::is_blank)
 }
 
 /// Writes a map of lists without its empty entries (Java's content inclusion).
 pub(crate) fn write_lists<T: Serialize, S: Serializer>(
-    m: &BTreeMap<String, List<T>>,
+    m: &BTreeMap<CompactString, List<T>>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     l::write_entries(m.iter().filter(|(_, v)| !v.is_blank()), s)
@@ -434,14 +437,14 @@ mod tests {
     #[derive(Debug, Serialize, Deserialize)]
     struct Strings {
         #[serde(default, deserialize_with = "strings", skip_serializing_if = "List::is_blank")]
-        list: List<Option<String>>,
+        list: List<Option<CompactString>>,
         #[serde(
             default,
             deserialize_with = "string_lists",
             serialize_with = "write_lists",
             skip_serializing_if = "lists_are_blank"
         )]
-        lists: BTreeMap<String, List<Option<String>>>,
+        lists: BTreeMap<CompactString, List<Option<CompactString>>>,
     }
 
     #[test]
@@ -453,11 +456,11 @@ mod tests {
         assert_eq!(
             *doc.list,
             vec![
-                Some("a".to_owned()),
+                Some("a".into()),
                 None,
-                Some("5".to_owned()),
-                Some("true".to_owned()),
-                Some("1.50".to_owned())
+                Some("5".into()),
+                Some("true".into()),
+                Some("1.50".into())
             ]
         );
         assert_eq!(

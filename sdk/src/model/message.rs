@@ -1,5 +1,6 @@
 //! The message envelope and the ten Firehose message types.
 
+use compact_str::CompactString;
 use uuid::Uuid;
 
 use super::account::Account;
@@ -21,7 +22,7 @@ wire_struct! {
         /// When the message was created, in epoch milliseconds.
         pub timestamp_ms: Option<i64>,
         /// The protocol version of the sender.
-        pub firehose_version: Option<String>,
+        pub firehose_version: Option<CompactString>,
     }
 }
 
@@ -35,7 +36,7 @@ impl Envelope {
         Self {
             id: Some(Uuid::new_v4()),
             timestamp_ms: Some(now_ms),
-            firehose_version: Some(FIREHOSE_VERSION.to_owned()),
+            firehose_version: Some(CompactString::const_new(FIREHOSE_VERSION)),
         }
     }
 }

@@ -41,6 +41,8 @@ pub use audience::{
     AudienceSubscriptionRequest, AudienceSubscriptionResponse, UserAttributeAudienceEvent,
     UserProfile,
 };
+/// The model's string: up to 24 bytes inline, longer ones on the heap; reads as a `str`.
+pub use compact_str::CompactString;
 pub use consent::{
     CcpaConsent, CcpaConsentStateNotification, Consent, ConsentState, DEFAULT_CCPA_PURPOSE,
     GdprConsent, GdprConsentStateNotification, SystemNotification, SystemNotificationType,

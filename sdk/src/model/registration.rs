@@ -10,6 +10,7 @@ use super::identity::{
 use super::list::List;
 use super::runtime::RuntimeEnvironmentType;
 use crate::codec::lenient as l;
+use compact_str::CompactString;
 
 /// The Firehose protocol version this SDK speaks (`firehose_version`, registration `sdk_version`).
 pub const FIREHOSE_VERSION: &str = "3.2.0";
@@ -22,13 +23,13 @@ wire_struct! {
     /// settings. Build it with [`ModuleRegistrationResponse::new`] and the `with_*` methods.
     pub struct ModuleRegistrationResponse {
         /// The Firehose SDK version ([`FIREHOSE_VERSION`] when built by this SDK).
-        pub sdk_version: Option<String>,
+        pub sdk_version: Option<CompactString>,
         /// The integration's title (required).
-        pub name: Option<String>,
+        pub name: Option<CompactString>,
         /// Description, under 230 characters; inline HTML links are allowed.
-        pub description: Option<String>,
+        pub description: Option<CompactString>,
         /// The integration's version (required).
-        pub version: Option<String>,
+        pub version: Option<CompactString>,
         /// What data the integration may receive.
         pub permissions: Option<Permissions>,
         /// Present to receive event batches.
@@ -55,7 +56,7 @@ wire_struct! {
         pub max_data_age_hours: i32 = 24,
         /// Required when `push_message_receipt` is supported: only receipts whose payload carries
         /// this provider key are forwarded.
-        pub push_messaging_provider_id: Option<String>,
+        pub push_messaging_provider_id: Option<CompactString>,
         /// OAuth2 configuration (2.8.0).
         pub authentication: Option<Authentication>,
     }
@@ -88,11 +89,11 @@ wire_struct! {
     /// Fields every setting has.
     pub struct SettingHeader: Header {
         /// Key under which the value is sent (required, unique within its list).
-        pub id: Option<String>,
+        pub id: Option<CompactString>,
         /// Label shown to the customer (required).
-        pub name: Option<String>,
+        pub name: Option<CompactString>,
         /// Tooltip: short, no markdown or links.
-        pub description: Option<String>,
+        pub description: Option<CompactString>,
         /// Whether the customer sees the setting (hidden ones are set by the integration).
         /// Absent or `null` reads as visible (Java cannot read settings back at all).
         #[serde(deserialize_with = "l::bool_default_true")]
@@ -102,7 +103,7 @@ wire_struct! {
     /// A text setting.
     pub struct TextSetting {
         /// Default value.
-        pub default_value: Option<String>,
+        pub default_value: Option<CompactString>,
         /// Whether the customer must fill it in.
         pub required: bool,
         /// Whether the value is masked once set (API keys, secrets).
@@ -235,39 +236,39 @@ wire_struct! {
         /// Supported request types (only `erasure` is valid).
         pub supported_dsr_types: List<DsrType>,
         /// The domain for OpenDSR status callbacks.
-        pub domain: Option<String>,
+        pub domain: Option<CompactString>,
     }
 
     /// One OAuth2 scope offered to the customer.
     pub struct ScopeDetail {
         /// Scope name.
-        pub name: Option<String>,
+        pub name: Option<CompactString>,
         /// What the scope grants.
-        pub description: Option<String>,
+        pub description: Option<CompactString>,
     }
 
     /// OAuth2 configuration for integrations that authenticate customers with OAuth2.
     pub struct OAuth2Authentication {
         /// Authorization endpoint (required by mParticle).
-        pub authorization_url: Option<String>,
+        pub authorization_url: Option<CompactString>,
         /// Token refresh endpoint.
-        pub refresh_url: Option<String>,
+        pub refresh_url: Option<CompactString>,
         /// Token endpoint (required by mParticle).
-        pub token_url: Option<String>,
+        pub token_url: Option<CompactString>,
         /// Grant type (only `authorization_code`).
         pub grant_type: Option<GrantType>,
         /// Token lifetime in seconds.
         pub default_expires_in: Option<i32>,
         /// OAuth2 client id (the docs call it required).
-        pub client_id: Option<String>,
+        pub client_id: Option<CompactString>,
         /// How the token is sent.
         pub access_token_type: Option<AccessTokenType>,
         /// Header name, for `custom_header`.
-        pub custom_header_name: Option<String>,
+        pub custom_header_name: Option<CompactString>,
         /// The provider's name for `client_id`.
-        pub param_client_id_name: Option<String>,
+        pub param_client_id_name: Option<CompactString>,
         /// The provider's name for `client_secret`.
-        pub param_secret_name: Option<String>,
+        pub param_secret_name: Option<CompactString>,
         /// Scopes.
         pub scopes: List<ScopeDetail>,
     }

@@ -3,6 +3,7 @@
 //! `smarttv` and `alexa` are kept distinct from `unknown` (Java collapses all three into
 //! `unknown` when it re-encodes), and an unregistered platform id is kept verbatim.
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 
 use super::enums::AttAuthorizationStatus;
@@ -42,11 +43,11 @@ wire_struct! {
         #[serde(deserialize_with = "l::bool", skip_serializing_if = "l::is_false")]
         pub is_debug: bool,
         /// Client IP address (needs `allow_access_ip_address`).
-        pub client_ip_address: Option<String>,
+        pub client_ip_address: Option<CompactString>,
         /// Version of the mParticle client SDK (not the Firehose SDK).
-        pub sdk_version: Option<String>,
+        pub sdk_version: Option<CompactString>,
         /// HTTP user agent (needs `allow_access_http_user_agent`).
-        pub http_header_user_agent: Option<String>,
+        pub http_header_user_agent: Option<CompactString>,
         /// Device identities.
         pub identities: List<DeviceIdentity>,
     }
@@ -96,47 +97,47 @@ macro_rules! device_structs {
     (@next $h:tt [$($d:tt)*] build_id $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Build id.
-            pub build_id: Option<String>,] $($n)*);
+            pub build_id: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] brand $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Brand.
-            pub brand: Option<String>,] $($n)*);
+            pub brand: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] product $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Product.
-            pub product: Option<String>,] $($n)*);
+            pub product: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] name $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Device name.
-            pub name: Option<String>,] $($n)*);
+            pub name: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] manufacturer $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Manufacturer.
-            pub manufacturer: Option<String>,] $($n)*);
+            pub manufacturer: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] device_manufacturer $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Manufacturer.
-            pub device_manufacturer: Option<String>,] $($n)*);
+            pub device_manufacturer: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] os_version $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// OS version.
-            pub os_version: Option<String>,] $($n)*);
+            pub os_version: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] model $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Model.
-            pub model: Option<String>,] $($n)*);
+            pub model: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] device_model $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Model.
-            pub device_model: Option<String>,] $($n)*);
+            pub device_model: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] screen_height $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
@@ -156,42 +157,42 @@ macro_rules! device_structs {
     (@next $h:tt [$($d:tt)*] country $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Device country.
-            pub country: Option<String>,] $($n)*);
+            pub country: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] device_country $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Device country.
-            pub device_country: Option<String>,] $($n)*);
+            pub device_country: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] locale_language $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Locale language.
-            pub locale_language: Option<String>,] $($n)*);
+            pub locale_language: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] locale_country $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Locale country.
-            pub locale_country: Option<String>,] $($n)*);
+            pub locale_country: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] network_country $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Mobile network country.
-            pub network_country: Option<String>,] $($n)*);
+            pub network_country: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] network_carrier $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Mobile network carrier.
-            pub network_carrier: Option<String>,] $($n)*);
+            pub network_carrier: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] network_code $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Mobile network code.
-            pub network_code: Option<String>,] $($n)*);
+            pub network_code: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] network_mobile_country_code $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Mobile country code.
-            pub network_mobile_country_code: Option<String>,] $($n)*);
+            pub network_mobile_country_code: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] timezone_offset $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
@@ -201,17 +202,17 @@ macro_rules! device_structs {
     (@next $h:tt [$($d:tt)*] timezone_name $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Time zone name.
-            pub timezone_name: Option<String>,] $($n)*);
+            pub timezone_name: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] cpu_architecture $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// CPU architecture.
-            pub cpu_architecture: Option<String>,] $($n)*);
+            pub cpu_architecture: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] push_token $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Web push token.
-            pub push_token: Option<String>,] $($n)*);
+            pub push_token: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] is_tablet $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
@@ -236,22 +237,22 @@ macro_rules! device_structs {
     (@next $h:tt [$($d:tt)*] bluetooth_version $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Bluetooth version.
-            pub bluetooth_version: Option<String>,] $($n)*);
+            pub bluetooth_version: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] radio_access_technology $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Radio access technology.
-            pub radio_access_technology: Option<String>,] $($n)*);
+            pub radio_access_technology: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] limit_ad_tracking $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Limit-ad-tracking flag, as a string.
-            pub limit_ad_tracking: Option<String>,] $($n)*);
+            pub limit_ad_tracking: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] is_dst $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Whether daylight saving time is in effect, as a string.
-            pub is_dst: Option<String>,] $($n)*);
+            pub is_dst: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] android_sdk_level $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
@@ -261,22 +262,22 @@ macro_rules! device_structs {
     (@next $h:tt [$($d:tt)*] application_name $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Application name.
-            pub application_name: Option<String>,] $($n)*);
+            pub application_name: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] application_version $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Application version.
-            pub application_version: Option<String>,] $($n)*);
+            pub application_version: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] application_package $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Application package (the bundle id on iOS and tvOS).
-            pub application_package: Option<String>,] $($n)*);
+            pub application_package: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] install_referrer $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Google Play install referrer.
-            pub install_referrer: Option<String>,] $($n)*);
+            pub install_referrer: Option<CompactString>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] is_sandboxed $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
@@ -286,7 +287,7 @@ macro_rules! device_structs {
     (@next $h:tt [$($d:tt)*] apple_search_ads_attribution $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Apple Search Ads attribution, by version key (e.g. `Version3.1`).
-            pub apple_search_ads_attribution: BTreeMap<String, BTreeMap<String, String>>,] $($n)*);
+            pub apple_search_ads_attribution: BTreeMap<CompactString, BTreeMap<CompactString, CompactString>>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] att_authorization_status $($n:ident)*) => {
         device_structs!(@next $h [$($d)*

@@ -1,6 +1,7 @@
 //! Registration checks: what mParticle rejects or silently misbehaves on, found before the
 //! function serves its first request.
 
+use compact_str::CompactString;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -109,7 +110,7 @@ impl ModuleRegistrationResponse {
     /// Checks the registration against mParticle's rules and returns every violation found.
     pub fn validate(&self) -> Result<(), RegistrationErrors> {
         let mut found = Vec::new();
-        let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
+        let blank = |s: &Option<CompactString>| s.as_deref().is_none_or(|s| s.trim().is_empty());
         if blank(&self.name) {
             found.push(RegistrationViolation::MissingName);
         }

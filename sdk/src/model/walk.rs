@@ -1,5 +1,6 @@
 //! Finding the invalid list elements of a message ([`Message::invalid_elements`]).
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 
 use super::list::List;
@@ -60,7 +61,7 @@ macro_rules! fields {
 }
 
 leaf!(
-    String,
+    CompactString,
     Product,
     Promotion,
     SystemNotification,

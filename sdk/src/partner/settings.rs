@@ -1,5 +1,6 @@
 //! Typed access to the setting values of a request, with confidential values kept out of logs.
 
+use compact_str::CompactString;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
@@ -40,7 +41,7 @@ fn named_like_secret(id: &str) -> bool {
 /// one process keep their own.
 #[derive(Clone, Default, PartialEq)]
 pub struct Settings {
-    values: Arc<BTreeMap<String, String>>,
+    values: Arc<BTreeMap<CompactString, CompactString>>,
     confidential: Arc<BTreeSet<String>>,
 }
 
@@ -58,7 +59,7 @@ impl fmt::Debug for Settings {
     }
 }
 
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Settings {
+impl<K: Into<CompactString>, V: Into<CompactString>> FromIterator<(K, V)> for Settings {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         Self::new(
             iter.into_iter()
@@ -71,7 +72,7 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Settings {
 impl Settings {
     /// Settings from a map of values. Only ids named like secrets are treated as confidential;
     /// see [`with_confidential`](Self::with_confidential).
-    pub fn new(values: BTreeMap<String, String>) -> Self {
+    pub fn new(values: BTreeMap<CompactString, CompactString>) -> Self {
         Self {
             values: Arc::new(values),
             confidential: Arc::default(),
@@ -100,7 +101,7 @@ impl Settings {
 
     /// Settings sharing an already built set of confidential ids.
     pub(crate) fn with_confidential_set(
-        values: BTreeMap<String, String>,
+        values: BTreeMap<CompactString, CompactString>,
         confidential: Arc<BTreeSet<String>>,
     ) -> Self {
         Self {
@@ -119,12 +120,12 @@ impl Settings {
     pub fn get(&self, id: &str) -> Option<&str> {
         self.values
             .get(id)
-            .map(String::as_str)
+            .map(CompactString::as_str)
             .filter(|v| !v.is_empty())
     }
 
     /// All values, by setting id.
-    pub fn values(&self) -> &BTreeMap<String, String> {
+    pub fn values(&self) -> &BTreeMap<CompactString, CompactString> {
         &self.values
     }
 

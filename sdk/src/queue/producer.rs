@@ -373,7 +373,7 @@ mod tests {
             batch = batch.event(Event::new(
                 i64::try_from(i).unwrap_or_default(),
                 CustomEvent {
-                    name: Some(format!("event {i} {}", "y".repeat(100))),
+                    name: Some(format!("event {i} {}", "y".repeat(100)).into()),
                     ..Default::default()
                 },
             ));

@@ -58,7 +58,7 @@ pub enum SplitError {
 /// let mut batch = mparticle_firehose::model::EventProcessingRequest::default();
 /// batch.mpid = Some("42".into());
 /// for i in 0..100 {
-///     batch.events.push(Event::new(i, CustomEvent { name: Some(format!("event {i}")), ..Default::default() }));
+///     batch.events.push(Event::new(i, CustomEvent { name: Some(format!("event {i}").into()), ..Default::default() }));
 /// }
 /// let message = Message::new(batch);
 /// let parts = split(&message, 2_000)?;
@@ -224,7 +224,7 @@ mod tests {
             batch = batch.event(Event::new(
                 i64::try_from(i).unwrap_or_default(),
                 CustomEvent {
-                    name: Some(name),
+                    name: Some(name.into()),
                     ..Default::default()
                 },
             ));

@@ -1,5 +1,6 @@
 //! Running a partner in-process, exactly as the Lambda adapter does, without Lambda.
 
+use compact_str::CompactString;
 use std::time::{Duration, Instant};
 
 use crate::dispatch::Dispatcher;
@@ -129,7 +130,7 @@ pub fn context_for(invocation: Invocation) -> crate::partner::RequestContext {
 }
 
 /// A request context with the given account settings (for unit tests of helpers).
-pub fn context_with_settings<K: Into<String>, V: Into<String>>(
+pub fn context_with_settings<K: Into<CompactString>, V: Into<CompactString>>(
     invocation: Invocation,
     settings: impl IntoIterator<Item = (K, V)>,
 ) -> crate::partner::RequestContext {

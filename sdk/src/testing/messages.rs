@@ -12,6 +12,7 @@
 //! assert_eq!(batch.message_type(), MessageType::EventProcessingRequest);
 //! ```
 
+use compact_str::ToCompactString;
 use std::collections::BTreeMap;
 
 use crate::model::*;
@@ -45,7 +46,7 @@ pub fn audience_subscription(
     Message::new(AudienceSubscriptionRequest {
         account: Some(Account::new(account_id)),
         audience_id,
-        audience_name: Some(format!("Audience {audience_id}")),
+        audience_name: Some(compact_str::format_compact!("Audience {audience_id}")),
         action: Some(action),
         ..Default::default()
     })
@@ -64,7 +65,7 @@ pub fn audience_membership(account_id: i32, changes: &[(&str, i32, AudienceActio
             .into(),
             audiences: vec![Audience {
                 audience_id: *audience_id,
-                audience_name: Some(format!("Audience {audience_id}")),
+                audience_name: Some(compact_str::format_compact!("Audience {audience_id}")),
                 action: Some(action.clone()),
                 ..Default::default()
             }]
@@ -85,16 +86,16 @@ pub fn dsr_erasure(account_id: i32, email: &str) -> Message {
         OpenDsrIdentityType::Email,
         OpenDsrIdentity {
             encoding: Some(OpenDsrEncoding::Raw),
-            value: Some(email.to_owned()),
+            value: Some(email.into()),
         },
     );
     Message::new(DsrProcessingRequest {
         account: Some(Account::new(account_id)),
-        subject_request_id: Some(uuid::Uuid::new_v4().to_string()),
+        subject_request_id: Some(uuid::Uuid::new_v4().to_compact_string()),
         subject_request_type: Some(DsrType::Erasure),
         submitted_time: Some(SubmittedTime::from_unix(1_700_000_000, 0)),
         subject_identities: identities,
-        api_version: Some("3.0".to_owned()),
+        api_version: Some("3.0".into()),
         regulation: Some(RegulationType::Gdpr),
     })
 }
@@ -110,7 +111,7 @@ impl EventBatch {
     pub fn new(account_id: i32) -> Self {
         Self {
             batch: EventProcessingRequest {
-                source_id: Some(uuid::Uuid::new_v4().to_string()),
+                source_id: Some(uuid::Uuid::new_v4().to_compact_string()),
                 account: Some(Account::new(account_id)),
                 ..Default::default()
             },
@@ -120,9 +121,7 @@ impl EventBatch {
     /// Adds an account setting value.
     pub fn setting(mut self, id: &str, value: &str) -> Self {
         if let Some(account) = self.batch.account.as_mut() {
-            account
-                .account_settings
-                .insert(id.to_owned(), value.to_owned());
+            account.account_settings.insert(id.into(), value.into());
         }
         self
     }
@@ -139,7 +138,7 @@ impl EventBatch {
 
     /// Sets the mParticle id.
     pub fn mpid(mut self, mpid: i64) -> Self {
-        self.batch.mpid = Some(mpid.to_string());
+        self.batch.mpid = Some(mpid.to_compact_string());
         self
     }
 

@@ -60,9 +60,10 @@ impl Partner for TestPartner {
         request: &AudienceSubscriptionRequest,
     ) -> Result<AudienceSubscriptionResponse, PartnerError> {
         let mut response = AudienceSubscriptionResponse::default();
-        response
-            .audience_subscription_settings
-            .insert("listId".into(), format!("list-{}", request.audience_id));
+        response.audience_subscription_settings.insert(
+            "listId".into(),
+            format!("list-{}", request.audience_id).into(),
+        );
         Ok(response)
     }
 }

@@ -1,5 +1,6 @@
 //! Runtime environments: a plausible device of each platform, with its identities.
 
+use compact_str::{CompactString, ToCompactString};
 use std::collections::BTreeMap;
 
 use super::BatchGenerator;
@@ -14,7 +15,7 @@ impl BatchGenerator {
         user: &User,
     ) -> RuntimeEnvironment {
         let locale = LocaleFields::new(user.locale);
-        let some = |s: &str| Some(s.to_owned());
+        let some = |s: &str| Some(s.into());
         let app_version = self.app_version();
         let device: Device = match platform {
             Platform::Ios => {
@@ -28,12 +29,15 @@ impl BatchGenerator {
                 let mut search_ads = BTreeMap::new();
                 if self.chance(20) {
                     search_ads.insert(
-                        "Version3.1".to_owned(),
+                        "Version3.1".into(),
                         BTreeMap::from([
-                            ("iad-attribution".to_owned(), "true".to_owned()),
-                            ("iad-campaign-id".to_owned(), self.rng.u32(..).to_string()),
-                            ("iad-campaign-name".to_owned(), "Spring Sale".to_owned()),
-                            ("iad-keyword".to_owned(), "running shoes".to_owned()),
+                            ("iad-attribution".into(), "true".into()),
+                            (
+                                "iad-campaign-id".into(),
+                                self.rng.u32(..).to_compact_string(),
+                            ),
+                            ("iad-campaign-name".into(), "Spring Sale".into()),
+                            ("iad-keyword".into(), "running shoes".into()),
                         ]),
                     );
                 }
@@ -70,7 +74,7 @@ impl BatchGenerator {
                 let (brand, model, name, product, height, width, dpi, os, level) =
                     self.pick(ANDROID_MODELS);
                 AndroidDevice {
-                    build_id: Some(format!(
+                    build_id: Some(compact_str::format_compact!(
                         "UP1A.{}.00{}",
                         self.rng.u32(230_000..240_000),
                         self.rng.u8(1..9)
@@ -253,7 +257,7 @@ impl BatchGenerator {
             Platform::Android => some("Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UD1A)"),
             _ => None,
         };
-        let client_ip_address = Some(format!(
+        let client_ip_address = Some(compact_str::format_compact!(
             "{}.{}.{}.{}",
             self.rng.u8(11..223),
             self.rng.u8(0..=255),
@@ -323,25 +327,25 @@ trait Localize {
 
 /// A user's locale as the device fields carry it, each value named after its field.
 struct LocaleFields {
-    country: Option<String>,
-    locale_language: Option<String>,
-    locale_country: Option<String>,
-    network_country: Option<String>,
-    network_carrier: Option<String>,
-    network_code: Option<String>,
-    network_mobile_country_code: Option<String>,
+    country: Option<CompactString>,
+    locale_language: Option<CompactString>,
+    locale_country: Option<CompactString>,
+    network_country: Option<CompactString>,
+    network_carrier: Option<CompactString>,
+    network_code: Option<CompactString>,
+    network_mobile_country_code: Option<CompactString>,
     timezone_offset: i32,
-    timezone_name: Option<String>,
+    timezone_name: Option<CompactString>,
 }
 
 impl LocaleFields {
     fn new(l: &Locale) -> Self {
-        let some = |s: &str| Some(s.to_owned());
+        let some = |s: &str| Some(s.into());
         Self {
             country: some(l.country),
             locale_language: some(l.language),
             locale_country: some(l.country),
-            network_country: Some(l.country.to_lowercase()),
+            network_country: Some(l.country.to_lowercase().into()),
             network_carrier: some(l.carrier),
             network_code: some(l.mnc),
             network_mobile_country_code: some(l.mcc),

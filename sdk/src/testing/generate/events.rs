@@ -1,5 +1,7 @@
 //! Events of all sixteen types, on a timeline of sessions.
 
+use compact_str::CompactString;
+use compact_str::ToCompactString;
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
@@ -35,7 +37,7 @@ impl BatchGenerator {
             header: EventHeader {
                 id: Some(self.uuid()),
                 timestamp_ms: timeline.now_ms,
-                source_id: self.chance(70).then(|| self.uuid().to_string()),
+                source_id: self.chance(70).then(|| self.uuid().to_compact_string()),
                 session_id: Some(timeline.session_id),
                 location,
             },
@@ -53,14 +55,14 @@ impl BatchGenerator {
             Kind::ScreenView => {
                 let attributes = self.sometimes(40, |g| {
                     [
-                        ("referrer", g.pick(SCREENS).to_owned()),
-                        ("load_time_ms", g.rng.u32(80..3_000).to_string()),
+                        ("referrer", g.pick(SCREENS).into()),
+                        ("load_time_ms", g.rng.u32(80..3_000).to_compact_string()),
                     ]
                 });
                 let custom_flags =
-                    self.sometimes(5, |_| [("Google.Category", "Navigation".to_owned())]);
+                    self.sometimes(5, |_| [("Google.Category", "Navigation".into())]);
                 ScreenViewEvent {
-                    screen_name: Some(self.pick(SCREENS).to_owned()),
+                    screen_name: Some(self.pick(SCREENS).into()),
                     attributes,
                     custom_flags,
                 }
@@ -76,11 +78,11 @@ impl BatchGenerator {
                 let custom_flags = self.sometimes(5, |_| {
                     [(
                         "Facebook.EventSourceUrl",
-                        "https://shop.example.com/".to_owned(),
+                        "https://shop.example.com/".into(),
                     )]
                 });
                 CustomEvent {
-                    name: Some(name.to_owned()),
+                    name: Some(name.into()),
                     custom_event_type: Some(CustomEventType::from(category)),
                     attributes,
                     custom_flags,
@@ -104,12 +106,10 @@ impl BatchGenerator {
                             "\tat com.acme.shop.cart.CartViewModel.checkout(CartViewModel.kt:87)\n",
                             "\tat com.acme.shop.cart.CartFragment.onClick(CartFragment.kt:142)",
                         )
-                        .to_owned()
+                        .into()
                     }),
-                    breadcrumbs: (0..n)
-                        .map(|_| Some(self.pick(SCREENS).to_owned()))
-                        .collect(),
-                    attributes: BTreeMap::from([("build".to_owned(), self.app_version())]),
+                    breadcrumbs: (0..n).map(|_| Some(self.pick(SCREENS).into())).collect(),
+                    attributes: BTreeMap::from([("build".into(), self.app_version())]),
                 }
                 .into()
             }
@@ -119,12 +119,12 @@ impl BatchGenerator {
             }
             .into(),
             Kind::UserAttributeChange => {
-                let plan = self.pick(&["free", "plus", "premium"]).to_owned();
-                let mut added = BTreeMap::from([("plan".to_owned(), plan)]);
+                let plan = self.pick(&["free", "plus", "premium"]).into();
+                let mut added = BTreeMap::from([("plan".into(), plan)]);
                 added.extend(self.sometimes(40, |g| {
-                    [("loyalty_points", g.rng.u32(0..20_000).to_string())]
+                    [("loyalty_points", g.rng.u32(0..20_000).to_compact_string())]
                 }));
-                let removed = self.sometimes(20, |_| [("trial_ends", "2025-12-31".to_owned())]);
+                let removed = self.sometimes(20, |_| [("trial_ends", "2025-12-31".into())]);
                 UserAttributeChangeEvent { added, removed }.into()
             }
             Kind::UserIdentityChange => {
@@ -154,7 +154,7 @@ impl BatchGenerator {
                 } else {
                     PushSubscriptionAction::Unsubscribe
                 }),
-                token: Some(self.hex(64)),
+                token: Some(self.hex(64).into()),
             }
             .into(),
             Kind::ApplicationStateTransition => {
@@ -177,11 +177,11 @@ impl BatchGenerator {
                             "https://shop.example.com/promo/spring",
                             "?utm_source=email&utm_campaign=spring25"
                         )
-                        .to_owned()
+                        .into()
                     }),
                     referral_application: None,
                     launch_parameters: (launched && self.chance(10))
-                        .then(|| "{\"deep_link\":\"acme://product/SKU-10231\"}".to_owned()),
+                        .then(|| "{\"deep_link\":\"acme://product/SKU-10231\"}".into()),
                     source_package: None,
                 }
                 .into()
@@ -201,7 +201,7 @@ impl BatchGenerator {
                     },
                     "campaign_id": self.hex(12),
                 })
-                .to_string();
+                .to_compact_string();
                 if kind == Kind::PushMessageReceipt {
                     PushMessageReceiptEvent {
                         payload: Some(payload),
@@ -220,7 +220,7 @@ impl BatchGenerator {
                     id: g.pick_some(&["PROMO_SPRING25", "PROMO_FREESHIP", "PROMO_NEWIN"]),
                     name: g.pick_some(&["Spring Sale", "Free Shipping", "New Arrivals"]),
                     creative: g.pick_some(&["hero_banner", "carousel_card", "inline_tile"]),
-                    position: Some(format!("slot_{}", i + 1)),
+                    position: Some(compact_str::format_compact!("slot_{}", i + 1)),
                 });
                 PromotionActionEvent {
                     action: Some(if self.chance(75) {
@@ -253,7 +253,7 @@ impl BatchGenerator {
                 .into()
             }
             Kind::Attribution => AttributionEvent {
-                name: Some("attribution".to_owned()),
+                name: Some("attribution".into()),
                 partner_name: self.pick_some(&["AppsFlyer", "Adjust", "Branch", "Kochava"]),
                 publisher_name: self.pick_some(&["Google Ads", "Meta Ads", "TikTok For Business"]),
                 campaign_name: self.pick_some(&[
@@ -261,7 +261,7 @@ impl BatchGenerator {
                     "retargeting_q4",
                     "brand_awareness",
                 ]),
-                attributes: BTreeMap::from([("click_id".to_owned(), self.hex(20))]),
+                attributes: BTreeMap::from([("click_id".into(), self.hex(20).into())]),
             }
             .into(),
         }
@@ -294,7 +294,7 @@ impl BatchGenerator {
             .collect();
         let mut event = ProductActionEvent {
             action: Some(action.clone()),
-            currency_code: Some(user.locale.currency.to_owned()),
+            currency_code: Some(user.locale.currency.into()),
             ..ProductActionEvent::default()
         };
         if matches!(
@@ -311,17 +311,20 @@ impl BatchGenerator {
             } else {
                 Decimal::new(499, 2)
             };
-            event.transaction_id = Some(format!("T{}", self.rng.u64(10_000_000..99_999_999)));
+            event.transaction_id = Some(compact_str::format_compact!(
+                "T{}",
+                self.rng.u64(10_000_000..99_999_999)
+            ));
             event.affiliation = self.pick_some(&["Acme Online", "Acme App"]);
             event.total_amount = Some((subtotal + tax + shipping).into());
             event.tax_amount = Some(tax.into());
             event.shipping_amount = Some(shipping.into());
             if self.chance(25) {
-                event.coupon_code = Some("SPRING25".to_owned());
+                event.coupon_code = Some("SPRING25".into());
             }
         }
         event.attributes = self.sometimes(30, |g| {
-            [("list", g.pick(&["search", "category", "home"]).to_owned())]
+            [("list", g.pick(&["search", "category", "home"]).into())]
         });
         event.products = products.into();
         event.into()
@@ -332,14 +335,14 @@ impl BatchGenerator {
         let price = Decimal::new(cents, 2);
         let quantity = Decimal::from(quantity);
         let attributes = self.sometimes(20, |g| {
-            [("color", g.pick(&["black", "blue", "green"]).to_owned())]
+            [("color", g.pick(&["black", "blue", "green"]).into())]
         });
         Product {
-            id: Some(sku.to_owned()),
-            name: Some(name.to_owned()),
-            brand: Some(brand.to_owned()),
-            category: Some(category.to_owned()),
-            variant: Some(self.pick(variants).to_owned()),
+            id: Some(sku.into()),
+            name: Some(name.into()),
+            brand: Some(brand.into()),
+            category: Some(category.into()),
+            variant: Some(self.pick(variants).into()),
             position,
             price: Some(price.into()),
             quantity: Some(quantity.into()),
@@ -349,23 +352,27 @@ impl BatchGenerator {
         }
     }
 
-    fn custom_attribute(&mut self) -> (String, String) {
+    fn custom_attribute(&mut self) -> (CompactString, CompactString) {
         match self.rng.u8(0..6) {
             0 => (
-                "query".to_owned(),
+                "query".into(),
                 self.pick(&["running shoes", "rain jacket", "earbuds", "yoga"])
-                    .to_owned(),
+                    .into(),
             ),
-            1 => ("results".to_owned(), self.rng.u16(0..500).to_string()),
-            2 => ("source".to_owned(), self.pick(SCREENS).to_owned()),
-            3 => ("item_id".to_owned(), self.pick(CATALOG).0.to_owned()),
+            1 => ("results".into(), self.rng.u16(0..500).to_compact_string()),
+            2 => ("source".into(), self.pick(SCREENS).into()),
+            3 => ("item_id".into(), self.pick(CATALOG).0.into()),
             4 => (
-                "duration_s".to_owned(),
-                format!("{:.1}", f64::from(self.rng.u16(1..6_000)) / 10.0),
+                "duration_s".into(),
+                compact_str::format_compact!("{:.1}", f64::from(self.rng.u16(1..6_000)) / 10.0),
             ),
             _ => (
-                "experiment".to_owned(),
-                format!("exp_{}_{}", self.rng.u8(1..40), self.pick(&["a", "b"])),
+                "experiment".into(),
+                compact_str::format_compact!(
+                    "exp_{}_{}",
+                    self.rng.u8(1..40),
+                    self.pick(&["a", "b"])
+                ),
             ),
         }
     }

@@ -1,6 +1,8 @@
 //! The generator: its state, the messages it makes, and the users, accounts and consent they
 //! are about.
 
+use compact_str::CompactString;
+use compact_str::ToCompactString;
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
@@ -109,8 +111,8 @@ impl BatchGenerator {
         let platform_fields = self.chance(60).then(|| self.platform_fields(platform));
         let integration_attributes = self.sometimes(20, |g| {
             [
-                ("client_id", g.hex(24)),
-                ("session_tracking", "enabled".to_owned()),
+                ("client_id", g.hex(24).into()),
+                ("session_tracking", "enabled".into()),
             ]
         });
         let mut user_attribute_lists = BTreeMap::new();
@@ -118,16 +120,13 @@ impl BatchGenerator {
             let n = self.rng.usize(1..=3);
             let interests = self.rng.choose_multiple(INTERESTS.iter(), n);
             user_attribute_lists.insert(
-                "interests".to_owned(),
-                interests
-                    .into_iter()
-                    .map(|s| Some((*s).to_owned()))
-                    .collect(),
+                "interests".into(),
+                interests.into_iter().map(|s| Some((*s).into())).collect(),
             );
         }
 
         EventProcessingRequest {
-            source_id: Some(self.uuid().to_string()),
+            source_id: Some(self.uuid().to_compact_string()),
             account: Some(self.account()),
             partner_identities: if self.chance(15) {
                 vec![PartnerIdentity::new(
@@ -146,10 +145,10 @@ impl BatchGenerator {
             integration_attributes,
             events: events.into(),
             source_channel: Some(source_channel),
-            device_application_stamp: Some(self.uuid().to_string()),
+            device_application_stamp: Some(self.uuid().to_compact_string()),
             consent_state,
             system_notifications: system_notifications.into(),
-            mpid: Some(user.mpid),
+            mpid: Some(user.mpid.into()),
             platform_fields,
         }
     }
@@ -177,10 +176,10 @@ impl BatchGenerator {
         ];
         let account = self.account();
         let first_id = self.rng.i32(10_000..90_000);
-        let audiences: Vec<(i32, &str, String)> = AUDIENCES
+        let audiences: Vec<(i32, &str, CompactString)> = AUDIENCES
             .iter()
             .enumerate()
-            .map(|(i, name)| (first_id + i as i32 * 7, *name, self.hex(10)))
+            .map(|(i, name)| (first_id + i as i32 * 7, *name, self.hex(10).into()))
             .collect();
         let mut profiles = Vec::with_capacity(n_profiles);
         for _ in 0..n_profiles {
@@ -202,9 +201,9 @@ impl BatchGenerator {
                     };
                     Audience {
                         audience_id: *id,
-                        audience_name: Some((*name).to_owned()),
+                        audience_name: Some((*name).into()),
                         audience_subscription_settings: BTreeMap::from([(
-                            "list_id".to_owned(),
+                            "list_id".into(),
                             list_id.clone(),
                         )]),
                         action: Some(action),
@@ -218,7 +217,7 @@ impl BatchGenerator {
                 device_identities: self.device_identities(platform).into(),
                 partner_identities: Vec::new().into(),
                 audiences: memberships,
-                mpid: Some(user.mpid),
+                mpid: Some(user.mpid.into()),
             });
         }
         AudienceMembershipChangeRequest {
@@ -235,7 +234,7 @@ impl BatchGenerator {
             envelope: Envelope {
                 id: Some(self.uuid()),
                 timestamp_ms: Some(self.clock_ms),
-                firehose_version: Some(FIREHOSE_VERSION.to_owned()),
+                firehose_version: Some(FIREHOSE_VERSION.into()),
             },
             body: body.into(),
         }
@@ -291,26 +290,26 @@ impl BatchGenerator {
         identities
     }
 
-    fn user_attributes(&mut self, user: &User) -> BTreeMap<String, String> {
+    fn user_attributes(&mut self, user: &User) -> BTreeMap<CompactString, CompactString> {
         let mut attributes = BTreeMap::new();
-        let mut put = |k: &str, v: String| {
-            attributes.insert(k.to_owned(), v);
+        let mut put = |k: &str, v: CompactString| {
+            attributes.insert(k.into(), v);
         };
-        put("$FirstName", self.pick(FIRST_NAMES).to_owned());
-        put("$LastName", self.pick(LAST_NAMES).to_owned());
-        put("$City", user.locale.city.to_owned());
-        put("$Country", user.locale.country.to_owned());
+        put("$FirstName", self.pick(FIRST_NAMES).into());
+        put("$LastName", self.pick(LAST_NAMES).into());
+        put("$City", user.locale.city.into());
+        put("$Country", user.locale.country.into());
         if self.chance(60) {
-            put("$Age", self.rng.u8(18..75).to_string());
-            put("$Gender", self.pick(&["F", "M"]).to_owned());
+            put("$Age", self.rng.u8(18..75).to_compact_string());
+            put("$Gender", self.pick(&["F", "M"]).into());
         }
-        put("plan", self.pick(&["free", "plus", "premium"]).to_owned());
-        put("loyalty_points", self.rng.u32(0..20_000).to_string());
+        put("plan", self.pick(&["free", "plus", "premium"]).into());
+        put(
+            "loyalty_points",
+            self.rng.u32(0..20_000).to_compact_string(),
+        );
         if self.chance(50) {
-            put(
-                "newsletter_opt_in",
-                self.pick(&["true", "false"]).to_owned(),
-            );
+            put("newsletter_opt_in", self.pick(&["true", "false"]).into());
         }
         attributes
     }
@@ -321,23 +320,23 @@ impl BatchGenerator {
             .rng
             .choose_multiple(INTERESTS.iter(), n)
             .into_iter()
-            .map(|s| Some((*s).to_owned()))
+            .map(|s| Some((*s).into()))
             .collect();
         vec![
             UserAttributeAudienceEvent {
-                key: Some("plan".to_owned()),
-                value: Some(self.pick(&["free", "plus", "premium"]).to_owned()),
+                key: Some("plan".into()),
+                value: Some(self.pick(&["free", "plus", "premium"]).into()),
                 action: Some(AttributeAction::Upsert),
                 list_value: Vec::new().into(),
             },
             UserAttributeAudienceEvent {
-                key: Some("$Country".to_owned()),
-                value: Some(user.locale.country.to_owned()),
+                key: Some("$Country".into()),
+                value: Some(user.locale.country.into()),
                 action: Some(AttributeAction::Upsert),
                 list_value: Vec::new().into(),
             },
             UserAttributeAudienceEvent {
-                key: Some("interests".to_owned()),
+                key: Some("interests".into()),
                 value: None,
                 action: Some(if self.chance(90) {
                     AttributeAction::Upsert
@@ -354,11 +353,11 @@ impl BatchGenerator {
             consented: self.chance(70),
             document: Some(
                 self.pick(&["privacy_policy_v3", "privacy_policy_v4"])
-                    .to_owned(),
+                    .into(),
             ),
             timestamp_unixtime_ms: Some(timestamp_ms),
-            location: Some("https://shop.example.com/privacy".to_owned()),
-            hardware_id: Some(user.hardware_id.clone()),
+            location: Some("https://shop.example.com/privacy".into()),
+            hardware_id: Some(user.hardware_id.as_str().into()),
         }
     }
 
@@ -384,13 +383,13 @@ impl BatchGenerator {
         new.consented = !old.consented;
         if self.chance(70) {
             SystemNotification::GdprConsentState(GdprConsentStateNotification {
-                purpose: Some("marketing".to_owned()),
+                purpose: Some("marketing".into()),
                 old_gdpr_consent_state: Some(old),
                 new_gdpr_consent_state: Some(new),
             })
         } else {
             SystemNotification::CcpaConsentState(CcpaConsentStateNotification {
-                purpose: Some(DEFAULT_CCPA_PURPOSE.to_owned()),
+                purpose: Some(DEFAULT_CCPA_PURPOSE.into()),
                 old_ccpa_consent_state: Some(old),
                 new_ccpa_consent_state: Some(new),
             })
@@ -412,14 +411,14 @@ impl BatchGenerator {
         };
         PlatformFields {
             mp_account_id: self.rng.i32(1_000..99_999),
-            mp_account_name: Some("Acme Retail".to_owned()),
+            mp_account_name: Some("Acme Retail".into()),
             workspace_id: self.rng.i32(10_000..99_999),
-            workspace_name: Some(self.pick(&["Production", "Staging"]).to_owned()),
-            input_name: Some(input_name.to_owned()),
-            app_name: Some("Acme Shop".to_owned()),
+            workspace_name: Some(self.pick(&["Production", "Staging"]).into()),
+            input_name: Some(input_name.into()),
+            app_name: Some("Acme Shop".into()),
             app_version: Some(self.app_version()),
-            dataplan_id: Some("acme_master_plan".to_owned()),
-            dataplan_name: Some("Acme Master Plan".to_owned()),
+            dataplan_id: Some("acme_master_plan".into()),
+            dataplan_name: Some("Acme Master Plan".into()),
             dataplan_version: Some(self.rng.i32(1..=12)),
         }
     }
@@ -456,8 +455,8 @@ impl BatchGenerator {
         self.rng.i64(1_000_000_000_000_000..i64::MAX)
     }
 
-    pub(super) fn app_version(&mut self) -> String {
-        format!("4.{}.{}", self.rng.u8(10..=14), self.rng.u8(0..4))
+    pub(super) fn app_version(&mut self) -> CompactString {
+        compact_str::format_compact!("4.{}.{}", self.rng.u8(10..=14), self.rng.u8(0..4))
     }
 
     /// A coordinate near `center`, with five decimals (about a meter).
@@ -476,12 +475,12 @@ impl BatchGenerator {
     pub(super) fn sometimes<const N: usize>(
         &mut self,
         percent: u8,
-        make: impl FnOnce(&mut Self) -> [(&'static str, String); N],
-    ) -> BTreeMap<String, String> {
+        make: impl FnOnce(&mut Self) -> [(&'static str, CompactString); N],
+    ) -> BTreeMap<CompactString, CompactString> {
         if self.chance(percent) {
             make(self)
                 .into_iter()
-                .map(|(key, value)| (key.to_owned(), value))
+                .map(|(key, value)| (key.into(), value))
                 .collect()
         } else {
             BTreeMap::new()
@@ -503,8 +502,8 @@ impl BatchGenerator {
     }
 
     /// One of `items`, owned, as an optional model string.
-    pub(super) fn pick_some(&mut self, items: &[&str]) -> Option<String> {
-        Some(self.pick(items).to_owned())
+    pub(super) fn pick_some(&mut self, items: &[&str]) -> Option<CompactString> {
+        Some(self.pick(items).into())
     }
 
     pub(super) fn pick_ref<T>(&mut self, items: &'static [T]) -> &'static T {
