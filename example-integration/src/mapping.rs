@@ -20,8 +20,8 @@ pub struct AcmeEvent {
     /// When, in epoch milliseconds.
     pub timestamp: i64,
     /// Attributes.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub properties: BTreeMap<CompactString, CompactString>,
+    #[serde(skip_serializing_if = "StringMap::is_empty")]
+    pub properties: StringMap,
     /// Purchase revenue, as an exact decimal string.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revenue: Option<String>,
@@ -59,14 +59,15 @@ pub fn event(user_id: &str, platform: Option<&str>, event: &Event) -> Option<Acm
             None,
             None,
         ),
-        EventData::SessionStart(_) => {
-            ("track", "session_start".into(), BTreeMap::new(), None, None)
-        }
+        EventData::SessionStart(_) => (
+            "track",
+            "session_start".into(),
+            StringMap::new(),
+            None,
+            None,
+        ),
         EventData::SessionEnd(e) => {
-            let props = BTreeMap::from([(
-                "session_length_ms".into(),
-                e.session_length_ms.to_string().into(),
-            )]);
+            let props = StringMap::from([("session_length_ms", e.session_length_ms.to_string())]);
             ("track", "session_end".into(), props, None, None)
         }
         EventData::ProductAction(e) => {

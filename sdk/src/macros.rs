@@ -15,9 +15,9 @@
 /// | `Option<T>` (objects, wire enums) | unless `None` | `T`'s own `Deserialize` |
 /// | `List<Option<CompactString>>` | unless blank (`null` items kept) | `list::strings` |
 /// | `List<T>` | unless blank (no valid and no invalid element) | `List`'s own (`null` is empty; elements that fail are kept as invalid) |
-/// | `BTreeMap<CompactString, CompactString>` | unless no entry has a value | `lenient::string_map` |
+/// | `StringMap` | unless no entry has a value | `lenient::string_map` |
 /// | `BTreeMap<CompactString, List<Option<CompactString>>>` | the same | `list::string_lists` |
-/// | `BTreeMap<CompactString, BTreeMap<CompactString, CompactString>>` | the same | `lenient::nested_string_map` |
+/// | `BTreeMap<CompactString, StringMap>` | the same | `lenient::nested_string_map` |
 /// | `BTreeMap<K, V>` | unless empty | `lenient::map` |
 ///
 /// A field with a `#[serde(...)]` attribute of its own gets that attribute instead (Java's
@@ -67,7 +67,7 @@ macro_rules! wire_struct {
     (@type $k:tt [] List<$t:ty> $($r:tt)*) => { wire_struct!(@push $k [
         skip_serializing_if = "crate::model::List::is_blank"
     ]); };
-    (@type $k:tt [] BTreeMap<CompactString, CompactString> $($r:tt)*) => { wire_struct!(@push $k [
+    (@type $k:tt [] StringMap $($r:tt)*) => { wire_struct!(@push $k [
         deserialize_with = "crate::codec::lenient::string_map",
         serialize_with = "crate::codec::lenient::write_string_map",
         skip_serializing_if = "crate::codec::lenient::map_is_blank"
@@ -77,7 +77,7 @@ macro_rules! wire_struct {
         serialize_with = "crate::model::list::write_lists",
         skip_serializing_if = "crate::model::list::lists_are_blank"
     ]); };
-    (@type $k:tt [] BTreeMap<CompactString, BTreeMap<CompactString, CompactString>> $($r:tt)*) => {
+    (@type $k:tt [] BTreeMap<CompactString, StringMap> $($r:tt)*) => {
         wire_struct!(@push $k [
             deserialize_with = "crate::codec::lenient::nested_string_map",
             serialize_with = "crate::codec::lenient::write_nested_map",

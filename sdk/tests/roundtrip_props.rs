@@ -18,8 +18,7 @@
 
 mod common;
 
-use mparticle_firehose::model::CompactString;
-use std::collections::BTreeMap;
+use mparticle_firehose::model::{CompactString, StringMap};
 use std::fmt::Debug;
 
 use mparticle_firehose::model::*;
@@ -73,8 +72,10 @@ fn key() -> BoxedStrategy<String> {
 }
 
 /// A string map as the model normalizes it: no empty values.
-fn string_map() -> BoxedStrategy<BTreeMap<CompactString, CompactString>> {
-    btree_map(ckey(), ctext(), 0..4).boxed()
+fn string_map() -> BoxedStrategy<StringMap> {
+    btree_map(ckey(), ctext(), 0..4)
+        .prop_map(StringMap::from_iter)
+        .boxed()
 }
 
 /// [`key`] as a model string.
@@ -642,7 +643,11 @@ fn ios() -> BoxedStrategy<Device> {
         strings(20),
         ints(3),
         flags(2),
-        btree_map(ckey(), btree_map(ckey(), ctext(), 1..3), 0..3),
+        btree_map(
+            ckey(),
+            btree_map(ckey(), ctext(), 1..3).prop_map(StringMap::from_iter),
+            0..3,
+        ),
         opt_wire(AttAuthorizationStatus::KNOWN),
         any::<i64>(),
     )
@@ -1522,7 +1527,7 @@ proptest! {
         mpid in prop_oneof![Just(Some(CompactString::default())), opt_text()],
     ) {
         let message = Message::new(EventProcessingRequest {
-            events: vec![Event::new(7, CustomEvent { name: name.clone(), attributes: attributes.clone(), ..Default::default() })].into(),
+            events: vec![Event::new(7, CustomEvent { name: name.clone(), attributes: attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(), ..Default::default() })].into(),
             mpid: mpid.clone(),
             ..Default::default()
         });
@@ -1532,7 +1537,7 @@ proptest! {
         let non_empty = |s: &Option<CompactString>| s.clone().filter(|s| !s.is_empty());
         prop_assert_eq!(&custom.name, &non_empty(&name));
         prop_assert_eq!(&req.mpid, &non_empty(&mpid));
-        let kept: BTreeMap<CompactString, CompactString> =
+        let kept: StringMap =
             attributes.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         prop_assert_eq!(&custom.attributes, &kept);
         fn no_empty_strings(v: &Value) -> bool {

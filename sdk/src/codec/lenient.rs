@@ -329,35 +329,46 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
+/// A map of strings to strings as the model keeps it: filled pair by pair (a later equal key
+/// replaces the earlier one), read back in key order.
+pub(crate) trait TextMap: Default + Extend<(CompactString, CompactString)> {
+    /// The entries, in key order.
+    fn entries(&self) -> impl Iterator<Item = (&CompactString, &CompactString)>;
+}
+
+impl TextMap for BTreeMap<CompactString, CompactString> {
+    fn entries(&self) -> impl Iterator<Item = (&CompactString, &CompactString)> {
+        self.iter()
+    }
+}
+
 /// A string-to-string map (attributes, setting values). Scalars are read as text; entries whose
 /// value is `null` are dropped (Java would drop them on output anyway); `null` is an empty map.
-pub fn string_map<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<BTreeMap<CompactString, CompactString>, D::Error> {
-    struct MapVisitor;
-    impl Expects for MapVisitor {
+pub(crate) fn string_map<'de, D: Deserializer<'de>, M: TextMap>(d: D) -> Result<M, D::Error> {
+    struct MapVisitor<M>(PhantomData<M>);
+    impl<M> Expects for MapVisitor<M> {
         fn expects(&self) -> &'static str {
             "an object"
         }
     }
-    impl<'de> Visitor<'de> for MapVisitor {
-        type Value = BTreeMap<CompactString, CompactString>;
+    impl<'de, M: TextMap> Visitor<'de> for MapVisitor<M> {
+        type Value = M;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("an object of strings")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = BTreeMap::new();
+            let mut out = M::default();
             while let Some(key) = map.next_key::<CompactString>()? {
                 let Text(value) = map.next_value()?;
                 if let Some(value) = value {
-                    out.insert(key, value);
+                    out.extend([(key, value)]);
                 }
             }
             Ok(out)
         }
-        lenient_visits!(null => BTreeMap::new(); reject array string number boolean);
+        lenient_visits!(null => M::default(); reject array string number boolean);
     }
-    d.deserialize_any(MapVisitor)
+    d.deserialize_any(MapVisitor(PhantomData))
 }
 
 /// A map of values of type `T`; `null` is an empty map.
@@ -368,16 +379,16 @@ pub fn map<'de, D: Deserializer<'de>, K: Deserialize<'de> + Ord, T: Deserialize<
 }
 
 /// A map whose values are string maps (`apple_search_ads_attribution`).
-pub fn nested_string_map<'de, D: Deserializer<'de>>(
+pub(crate) fn nested_string_map<'de, D: Deserializer<'de>, M: TextMap>(
     d: D,
-) -> Result<BTreeMap<CompactString, BTreeMap<CompactString, CompactString>>, D::Error> {
-    struct Lenient(BTreeMap<CompactString, CompactString>);
-    impl<'de> Deserialize<'de> for Lenient {
+) -> Result<BTreeMap<CompactString, M>, D::Error> {
+    struct Lenient<M>(M);
+    impl<'de, M: TextMap> Deserialize<'de> for Lenient<M> {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             string_map(d).map(Lenient)
         }
     }
-    let m: BTreeMap<CompactString, Lenient> = map(d)?;
+    let m: BTreeMap<CompactString, Lenient<M>> = map(d)?;
     Ok(m.into_iter().map(|(k, v)| (k, v.0)).collect())
 }
 
@@ -422,14 +433,12 @@ pub fn is_blank<S: AsRef<str>>(v: &Option<S>) -> bool {
 }
 
 /// `non-empty` for string maps: omitted when every entry would be dropped.
-pub fn map_is_blank(m: &BTreeMap<CompactString, CompactString>) -> bool {
-    m.values().all(CompactString::is_empty)
+pub(crate) fn map_is_blank<M: TextMap>(m: &M) -> bool {
+    m.entries().all(|(_, v)| v.is_empty())
 }
 
 /// `non-empty` for nested string maps.
-pub fn nested_map_is_blank(
-    m: &BTreeMap<CompactString, BTreeMap<CompactString, CompactString>>,
-) -> bool {
+pub(crate) fn nested_map_is_blank<M: TextMap>(m: &BTreeMap<CompactString, M>) -> bool {
     m.values().all(map_is_blank)
 }
 
@@ -451,25 +460,22 @@ where
 }
 
 /// Writes a string map without its empty entries (Java's content inclusion).
-pub fn write_string_map<S: Serializer>(
-    m: &BTreeMap<CompactString, CompactString>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    write_entries(m.iter().filter(|(_, v)| !v.is_empty()), s)
+pub(crate) fn write_string_map<S: Serializer, M: TextMap>(m: &M, s: S) -> Result<S::Ok, S::Error> {
+    write_entries(m.entries().filter(|(_, v)| !v.is_empty()), s)
 }
 
 /// Writes a nested string map without its empty entries, at both levels.
-pub fn write_nested_map<S: Serializer>(
-    m: &BTreeMap<CompactString, BTreeMap<CompactString, CompactString>>,
+pub(crate) fn write_nested_map<S: Serializer, M: TextMap>(
+    m: &BTreeMap<CompactString, M>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
-    struct Inner<'a>(&'a BTreeMap<CompactString, CompactString>);
-    impl Serialize for Inner<'_> {
+    struct Inner<'a, M>(&'a M);
+    impl<M: TextMap> Serialize for Inner<'_, M> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             write_string_map(self.0, s)
         }
     }
-    let kept = m.iter().filter(|(_, v)| !map_is_blank(v));
+    let kept = m.iter().filter(|(_, v)| !map_is_blank(*v));
     write_entries(kept.map(|(k, v)| (k, Inner(v))), s)
 }
 
@@ -514,7 +520,7 @@ mod tests {
         );
         let not_objects = [array, ("\"x\"", "a string"), ("false", "a boolean")];
         assert_refuses("an object", &[&numbers[..], &not_objects].concat(), |d| {
-            string_map(d)
+            string_map::<_, BTreeMap<CompactString, CompactString>>(d)
         });
         let not_strings = [boolean, object, array];
         assert_refuses("a string", &[&numbers[..], &not_strings].concat(), |d| {

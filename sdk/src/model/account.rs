@@ -1,7 +1,8 @@
 //! The subscribing mParticle account and the values of its settings.
 
 use compact_str::CompactString;
-use std::collections::BTreeMap;
+
+use super::string_map::StringMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +23,7 @@ pub struct Account {
         serialize_with = "l::write_string_map",
         skip_serializing_if = "l::map_is_blank"
     )]
-    pub account_settings: BTreeMap<CompactString, CompactString>,
+    pub account_settings: StringMap,
 }
 
 impl Account {
@@ -30,7 +31,7 @@ impl Account {
     pub fn new(account_id: i32) -> Self {
         Self {
             account_id,
-            account_settings: BTreeMap::new(),
+            account_settings: StringMap::new(),
         }
     }
 
@@ -50,7 +51,7 @@ impl Account {
 /// a request context's `settings()` prints the values that are not confidential.
 impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        struct Redacted<'a>(&'a BTreeMap<CompactString, CompactString>);
+        struct Redacted<'a>(&'a StringMap);
         impl std::fmt::Debug for Redacted<'_> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.debug_map()

@@ -1,7 +1,8 @@
 //! Audiences: subscription (connection) changes and membership changes.
 
 use compact_str::CompactString;
-use std::collections::BTreeMap;
+
+use super::string_map::StringMap;
 
 use super::account::Account;
 use super::enums::{AttributeAction, AudienceAction, SubscriptionAction};
@@ -21,9 +22,9 @@ wire_struct! {
         /// The audience description.
         pub audience_description: Option<CompactString>,
         /// Current values of the connection's settings.
-        pub audience_subscription_settings: BTreeMap<CompactString, CompactString>,
+        pub audience_subscription_settings: StringMap,
         /// Previous values, on update.
-        pub previous_audience_subscription_settings: BTreeMap<CompactString, CompactString>,
+        pub previous_audience_subscription_settings: StringMap,
         /// What happened to the connection.
         pub action: Option<SubscriptionAction>,
     }
@@ -32,7 +33,7 @@ wire_struct! {
     pub struct AudienceSubscriptionResponse {
         /// Values for (typically hidden) subscription settings to store with the connection;
         /// mParticle sends them back in later membership changes. Keys must be registered.
-        pub audience_subscription_settings: BTreeMap<CompactString, CompactString>,
+        pub audience_subscription_settings: StringMap,
     }
 
     /// Users joined or left audiences (`audience_membership_change_request`).
@@ -75,7 +76,7 @@ wire_struct! {
         /// The audience name.
         pub audience_name: Option<CompactString>,
         /// The connection's subscription settings (including hidden ones the integration set).
-        pub audience_subscription_settings: BTreeMap<CompactString, CompactString>,
+        pub audience_subscription_settings: StringMap,
         /// Added, deleted, or attributes updated.
         pub action: Option<AudienceAction>,
         /// Shared user attributes (needs `allow_audience_user_attributes`).

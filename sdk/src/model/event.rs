@@ -2,6 +2,8 @@
 //! consent and platform fields, and the `event_processing_response`.
 
 use compact_str::CompactString;
+
+use super::string_map::StringMap;
 use std::collections::BTreeMap;
 
 use super::decimal::Decimal;
@@ -35,13 +37,13 @@ wire_struct! {
         /// The user's identities (only the permitted types, in the permitted encodings).
         pub user_identities: List<UserIdentity>,
         /// User attributes (needs `allow_user_attributes`); values are strings.
-        pub user_attributes: BTreeMap<CompactString, CompactString>,
+        pub user_attributes: StringMap,
         /// List-valued user attributes.
         pub user_attribute_lists: BTreeMap<CompactString, List<Option<CompactString>>>,
         /// The device and app the batch came from.
         pub runtime_environment: Option<RuntimeEnvironment>,
         /// Per-integration attributes (for example set by a client-side kit).
-        pub integration_attributes: BTreeMap<CompactString, CompactString>,
+        pub integration_attributes: StringMap,
         /// The events, in the order they happened.
         pub events: List<Event>,
         /// Where the batch came from. A string field in Java: a number or a boolean is kept as
@@ -217,7 +219,7 @@ wire_struct! {
         /// Total amount for this line.
         pub total_amount: Option<Decimal>,
         /// Custom attributes.
-        pub attributes: BTreeMap<CompactString, CompactString>,
+        pub attributes: StringMap,
     }
 
     /// A promotion in a promotion event. Unlike a product's, its `position` is a string.
@@ -256,9 +258,9 @@ wire_struct! {
         /// Category.
         pub custom_event_type: Option<CustomEventType>,
         /// Custom attributes.
-        pub attributes: BTreeMap<CompactString, CompactString>,
+        pub attributes: StringMap,
         /// Flags for specific integrations (3.1.0).
-        pub custom_flags: BTreeMap<CompactString, CompactString>,
+        pub custom_flags: StringMap,
     }
 
     /// `screen_view`: a screen or page was viewed.
@@ -266,9 +268,9 @@ wire_struct! {
         /// Screen name.
         pub screen_name: Option<CompactString>,
         /// Custom attributes.
-        pub attributes: BTreeMap<CompactString, CompactString>,
+        pub attributes: StringMap,
         /// Flags for specific integrations (3.1.0).
-        pub custom_flags: BTreeMap<CompactString, CompactString>,
+        pub custom_flags: StringMap,
     }
 
     /// `error`: an error or crash was reported.
@@ -282,7 +284,7 @@ wire_struct! {
         /// Breadcrumbs leading to the error.
         pub breadcrumbs: List<Option<CompactString>>,
         /// Custom attributes.
-        pub attributes: BTreeMap<CompactString, CompactString>,
+        pub attributes: StringMap,
     }
 
     /// `privacy_setting_change`: a privacy setting changed.
@@ -297,9 +299,9 @@ wire_struct! {
     /// `allow_user_attributes`).
     pub struct UserAttributeChangeEvent {
         /// Attributes set.
-        pub added: BTreeMap<CompactString, CompactString>,
+        pub added: StringMap,
         /// Attributes removed.
-        pub removed: BTreeMap<CompactString, CompactString>,
+        pub removed: StringMap,
     }
 
     /// `user_identity_change`: user identities were added or removed.
@@ -366,9 +368,9 @@ wire_struct! {
         /// Products acted on.
         pub products: List<Product>,
         /// Custom attributes.
-        pub attributes: BTreeMap<CompactString, CompactString>,
+        pub attributes: StringMap,
         /// Flags for specific integrations (3.1.0).
-        pub custom_flags: BTreeMap<CompactString, CompactString>,
+        pub custom_flags: StringMap,
     }
 
     /// `promotion_action`: a promotion was viewed or clicked.
@@ -376,21 +378,21 @@ wire_struct! {
         /// The action.
         pub action: Option<PromotionActionType>,
         /// Custom attributes.
-        pub attributes: BTreeMap<CompactString, CompactString>,
+        pub attributes: StringMap,
         /// Promotions acted on.
         pub promotions: List<Promotion>,
         /// Flags for specific integrations (3.1.0).
-        pub custom_flags: BTreeMap<CompactString, CompactString>,
+        pub custom_flags: StringMap,
     }
 
     /// `impression`: product impressions.
     pub struct ImpressionEvent {
         /// Custom attributes.
-        pub attributes: BTreeMap<CompactString, CompactString>,
+        pub attributes: StringMap,
         /// The impressions.
         pub impressions: List<Impression>,
         /// Flags for specific integrations (3.1.0).
-        pub custom_flags: BTreeMap<CompactString, CompactString>,
+        pub custom_flags: StringMap,
     }
 
     /// `attribution`: an install or re-engagement was attributed (2.4.0).
@@ -404,6 +406,6 @@ wire_struct! {
         /// Campaign (Java `campaign`).
         pub campaign_name: Option<CompactString>,
         /// Custom attributes.
-        pub attributes: BTreeMap<CompactString, CompactString>,
+        pub attributes: StringMap,
     }
 }

@@ -30,6 +30,7 @@ mod list;
 mod message;
 mod registration;
 mod runtime;
+mod string_map;
 mod validation;
 mod walk;
 
@@ -59,4 +60,5 @@ pub use list::{List, ListElements};
 pub use message::{Envelope, Message, MessageBody, MessageType};
 pub use registration::*;
 pub use runtime::*;
+pub use string_map::StringMap;
 pub use validation::{MAX_DESCRIPTION_CHARS, RegistrationErrors, RegistrationViolation};

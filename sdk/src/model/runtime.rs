@@ -4,6 +4,8 @@
 //! `unknown` when it re-encodes), and an unregistered platform id is kept verbatim.
 
 use compact_str::CompactString;
+
+use super::string_map::StringMap;
 use std::collections::BTreeMap;
 
 use super::enums::AttAuthorizationStatus;
@@ -287,7 +289,7 @@ macro_rules! device_structs {
     (@next $h:tt [$($d:tt)*] apple_search_ads_attribution $($n:ident)*) => {
         device_structs!(@next $h [$($d)*
             /// Apple Search Ads attribution, by version key (e.g. `Version3.1`).
-            pub apple_search_ads_attribution: BTreeMap<CompactString, BTreeMap<CompactString, CompactString>>,] $($n)*);
+            pub apple_search_ads_attribution: BTreeMap<CompactString, StringMap>,] $($n)*);
     };
     (@next $h:tt [$($d:tt)*] att_authorization_status $($n:ident)*) => {
         device_structs!(@next $h [$($d)*

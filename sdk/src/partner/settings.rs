@@ -1,7 +1,8 @@
 //! Typed access to the setting values of a request, with confidential values kept out of logs.
 
+use crate::model::StringMap;
 use compact_str::CompactString;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -41,7 +42,7 @@ fn named_like_secret(id: &str) -> bool {
 /// one process keep their own.
 #[derive(Clone, Default, PartialEq)]
 pub struct Settings {
-    values: Arc<BTreeMap<CompactString, CompactString>>,
+    values: Arc<StringMap>,
     confidential: Arc<BTreeSet<String>>,
 }
 
@@ -72,7 +73,7 @@ impl<K: Into<CompactString>, V: Into<CompactString>> FromIterator<(K, V)> for Se
 impl Settings {
     /// Settings from a map of values. Only ids named like secrets are treated as confidential;
     /// see [`with_confidential`](Self::with_confidential).
-    pub fn new(values: BTreeMap<CompactString, CompactString>) -> Self {
+    pub fn new(values: StringMap) -> Self {
         Self {
             values: Arc::new(values),
             confidential: Arc::default(),
@@ -101,7 +102,7 @@ impl Settings {
 
     /// Settings sharing an already built set of confidential ids.
     pub(crate) fn with_confidential_set(
-        values: BTreeMap<CompactString, CompactString>,
+        values: StringMap,
         confidential: Arc<BTreeSet<String>>,
     ) -> Self {
         Self {
@@ -125,7 +126,7 @@ impl Settings {
     }
 
     /// All values, by setting id.
-    pub fn values(&self) -> &BTreeMap<CompactString, CompactString> {
+    pub fn values(&self) -> &StringMap {
         &self.values
     }
 

@@ -1,5 +1,6 @@
 //! Runtime environments: a plausible device of each platform, with its identities.
 
+use crate::model::StringMap;
 use compact_str::{CompactString, ToCompactString};
 use std::collections::BTreeMap;
 
@@ -30,14 +31,11 @@ impl BatchGenerator {
                 if self.chance(20) {
                     search_ads.insert(
                         "Version3.1".into(),
-                        BTreeMap::from([
-                            ("iad-attribution".into(), "true".into()),
-                            (
-                                "iad-campaign-id".into(),
-                                self.rng.u32(..).to_compact_string(),
-                            ),
-                            ("iad-campaign-name".into(), "Spring Sale".into()),
-                            ("iad-keyword".into(), "running shoes".into()),
+                        StringMap::from([
+                            ("iad-attribution", "true".into()),
+                            ("iad-campaign-id", self.rng.u32(..).to_compact_string()),
+                            ("iad-campaign-name", "Spring Sale".into()),
+                            ("iad-keyword", "running shoes".into()),
                         ]),
                     );
                 }

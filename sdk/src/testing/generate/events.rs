@@ -1,8 +1,8 @@
 //! Events of all sixteen types, on a timeline of sessions.
 
+use crate::model::StringMap;
 use compact_str::CompactString;
 use compact_str::ToCompactString;
-use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
@@ -70,7 +70,7 @@ impl BatchGenerator {
             }
             Kind::Custom => {
                 let (name, category) = self.pick(CUSTOM_EVENTS);
-                let mut attributes = BTreeMap::new();
+                let mut attributes = StringMap::new();
                 for _ in 0..self.rng.usize(0..=5) {
                     let (k, v) = self.custom_attribute();
                     attributes.insert(k, v);
@@ -109,7 +109,7 @@ impl BatchGenerator {
                         .into()
                     }),
                     breadcrumbs: (0..n).map(|_| Some(self.pick(SCREENS).into())).collect(),
-                    attributes: BTreeMap::from([("build".into(), self.app_version())]),
+                    attributes: StringMap::from([("build", self.app_version())]),
                 }
                 .into()
             }
@@ -119,8 +119,8 @@ impl BatchGenerator {
             }
             .into(),
             Kind::UserAttributeChange => {
-                let plan = self.pick(&["free", "plus", "premium"]).into();
-                let mut added = BTreeMap::from([("plan".into(), plan)]);
+                let plan = self.pick(&["free", "plus", "premium"]);
+                let mut added = StringMap::from([("plan", plan)]);
                 added.extend(self.sometimes(40, |g| {
                     [("loyalty_points", g.rng.u32(0..20_000).to_compact_string())]
                 }));
@@ -261,7 +261,7 @@ impl BatchGenerator {
                     "retargeting_q4",
                     "brand_awareness",
                 ]),
-                attributes: BTreeMap::from([("click_id".into(), self.hex(20).into())]),
+                attributes: StringMap::from([("click_id", self.hex(20))]),
             }
             .into(),
         }

@@ -1,6 +1,7 @@
 //! The generator: its state, the messages it makes, and the users, accounts and consent they
 //! are about.
 
+use crate::model::StringMap;
 use compact_str::CompactString;
 use compact_str::ToCompactString;
 use std::collections::BTreeMap;
@@ -202,8 +203,8 @@ impl BatchGenerator {
                     Audience {
                         audience_id: *id,
                         audience_name: Some((*name).into()),
-                        audience_subscription_settings: BTreeMap::from([(
-                            "list_id".into(),
+                        audience_subscription_settings: StringMap::from([(
+                            "list_id",
                             list_id.clone(),
                         )]),
                         action: Some(action),
@@ -290,8 +291,8 @@ impl BatchGenerator {
         identities
     }
 
-    fn user_attributes(&mut self, user: &User) -> BTreeMap<CompactString, CompactString> {
-        let mut attributes = BTreeMap::new();
+    fn user_attributes(&mut self, user: &User) -> StringMap {
+        let mut attributes = StringMap::new();
         let mut put = |k: &str, v: CompactString| {
             attributes.insert(k.into(), v);
         };
@@ -476,14 +477,11 @@ impl BatchGenerator {
         &mut self,
         percent: u8,
         make: impl FnOnce(&mut Self) -> [(&'static str, CompactString); N],
-    ) -> BTreeMap<CompactString, CompactString> {
+    ) -> StringMap {
         if self.chance(percent) {
-            make(self)
-                .into_iter()
-                .map(|(key, value)| (key.into(), value))
-                .collect()
+            make(self).into_iter().collect()
         } else {
-            BTreeMap::new()
+            StringMap::new()
         }
     }
 
