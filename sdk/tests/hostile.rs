@@ -1202,3 +1202,33 @@ fn integers_read_into_string_fields_keep_their_digits() {
     assert_eq!(req.source_id.as_deref(), Some("18446744073709551615"));
     assert_eq!(req.mpid.as_deref(), Some("-9223372036854775808"));
 }
+
+/// An attribute object of 200,000 keys in descending order, each written twice: the map is
+/// built by sorting once, not by 400,000 inserts that each shift what follows (which would take
+/// minutes, and is what a sorted-vector map built one pair at a time does). The later of two
+/// equal keys wins, as in JSON objects read by Jackson.
+#[test]
+fn an_attribute_object_of_many_keys_in_reverse_order_decodes() {
+    const KEYS: usize = 200_000;
+    let mut attributes = String::from("{");
+    for i in (0..KEYS).rev() {
+        attributes.push_str(&format!(r#""k{i:06}":"first","k{i:06}":"v{i}","#));
+    }
+    attributes.pop();
+    attributes.push('}');
+    let json = format!(
+        r#"{{"type":"event_processing_request","events":[{{"type":"custom_event","attributes":{attributes}}}]}}"#
+    );
+    let msg = Message::decode(json.as_bytes()).expect("decodes");
+    let MessageBody::EventProcessingRequest(req) = &msg.body else {
+        panic!("not a batch: {msg:?}")
+    };
+    let EventData::CustomEvent(event) = &req.events[0].data else {
+        panic!("not a custom event")
+    };
+    assert_eq!(event.attributes.len(), KEYS);
+    assert_eq!(event.attributes["k000000"], "v0");
+    assert_eq!(event.attributes["k199999"], "v199999");
+    let keys: Vec<&str> = event.attributes.keys().map(CompactString::as_str).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "keys in order");
+}

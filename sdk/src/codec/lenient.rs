@@ -329,8 +329,8 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
-/// A map of strings to strings as the model keeps it: filled pair by pair (a later equal key
-/// replaces the earlier one), read back in key order.
+/// A map of strings to strings as the model keeps it: built from all its pairs at once (a later
+/// equal key replaces the earlier one), read back in key order.
 pub(crate) trait TextMap: Default + Extend<(CompactString, CompactString)> {
     /// The entries, in key order.
     fn entries(&self) -> impl Iterator<Item = (&CompactString, &CompactString)>;
@@ -357,13 +357,17 @@ pub(crate) fn string_map<'de, D: Deserializer<'de>, M: TextMap>(d: D) -> Result<
             f.write_str("an object of strings")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = M::default();
+            // Collected first and handed over at once: a map kept sorted in one vector must not
+            // be built one insert at a time (a hostile object of many keys would be quadratic).
+            let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
             while let Some(key) = map.next_key::<CompactString>()? {
                 let Text(value) = map.next_value()?;
                 if let Some(value) = value {
-                    out.extend([(key, value)]);
+                    pairs.push((key, value));
                 }
             }
+            let mut out = M::default();
+            out.extend(pairs);
             Ok(out)
         }
         lenient_visits!(null => M::default(); reject array string number boolean);

@@ -15,6 +15,8 @@ use crate::codec::lenient;
 /// 48 bytes an entry, where a `BTreeMap` node costs over 500 bytes however few entries it holds.
 /// Reads like a `BTreeMap`: lookups by `&str`, iteration in key order, indexing that panics on a
 /// missing key; the methods not listed here come from [`LiteMap`], which it dereferences to.
+/// [`insert`](LiteMap::insert) shifts the entries after the new key, so build a large map with
+/// `collect` or `extend`, which sort once.
 ///
 /// ```
 /// use mparticle_firehose::model::StringMap;
@@ -76,19 +78,22 @@ impl fmt::Debug for StringMap {
 }
 
 impl<K: Into<CompactString>, V: Into<CompactString>> FromIterator<(K, V)> for StringMap {
-    /// Collects the pairs; of two equal keys the last one wins, as in a `BTreeMap`.
+    /// Collects the pairs, sorting once; of two equal keys the last one wins, as in a
+    /// `BTreeMap`.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut map = Self::new();
-        map.extend(iter);
-        map
+        Self(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }
 
 impl<K: Into<CompactString>, V: Into<CompactString>> Extend<(K, V)> for StringMap {
+    /// Adds the pairs, sorting once (not once a pair); a new value replaces an existing one.
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
-        for (key, value) in iter {
-            self.0.insert(key.into(), value.into());
-        }
+        self.0
+            .extend(iter.into_iter().map(|(k, v)| (k.into(), v.into())));
     }
 }
 
