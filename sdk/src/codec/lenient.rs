@@ -331,12 +331,17 @@ impl<'de> Deserialize<'de> for Text {
 
 /// A map of strings to strings as the model keeps it: built from all its pairs at once (a later
 /// equal key replaces the earlier one), read back in key order.
-pub(crate) trait TextMap: Default + Extend<(CompactString, CompactString)> {
+pub(crate) trait TextMap: Default {
+    /// The map of `pairs`, in the order they were read.
+    fn from_pairs(pairs: Vec<(CompactString, CompactString)>) -> Self;
     /// The entries, in key order.
     fn entries(&self) -> impl Iterator<Item = (&CompactString, &CompactString)>;
 }
 
 impl TextMap for BTreeMap<CompactString, CompactString> {
+    fn from_pairs(pairs: Vec<(CompactString, CompactString)>) -> Self {
+        pairs.into_iter().collect()
+    }
     fn entries(&self) -> impl Iterator<Item = (&CompactString, &CompactString)> {
         self.iter()
     }
@@ -366,9 +371,7 @@ pub(crate) fn string_map<'de, D: Deserializer<'de>, M: TextMap>(d: D) -> Result<
                     pairs.push((key, value));
                 }
             }
-            let mut out = M::default();
-            out.extend(pairs);
-            Ok(out)
+            Ok(M::from_pairs(pairs))
         }
         lenient_visits!(null => M::default(); reject array string number boolean);
     }

@@ -137,7 +137,60 @@ impl<'de> Deserialize<'de> for StringMap {
 }
 
 impl lenient::TextMap for StringMap {
+    /// Sorts the pairs in place (not at all when they arrive in order, as mParticle writes
+    /// them) and keeps the last of equal keys: the vector read is the map's own storage.
+    fn from_pairs(mut pairs: Vec<(CompactString, CompactString)>) -> Self {
+        if !pairs.is_sorted_by(|a, b| a.0 < b.0) {
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            // `dedup_by` keeps the first of a run; moving each later value into it keeps the
+            // last value, as a JSON reader that overwrites would.
+            pairs.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    std::mem::swap(&mut later.1, &mut kept.1);
+                }
+                same
+            });
+        }
+        Self(LiteMap::from_sorted_store_unchecked(pairs))
+    }
+
     fn entries(&self) -> impl Iterator<Item = (&CompactString, &CompactString)> {
         self.0.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::lenient::TextMap;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(CompactString, CompactString)> {
+        list.iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    #[test]
+    fn read_pairs_keep_the_last_of_equal_keys_in_key_order() {
+        for (read, expected) in [
+            (&[("a", "1"), ("b", "2")][..], &[("a", "1"), ("b", "2")][..]),
+            (&[("a", "1"), ("a", "2")], &[("a", "2")]),
+            (
+                &[("b", "1"), ("a", "2"), ("b", "3")],
+                &[("a", "2"), ("b", "3")],
+            ),
+            (
+                &[("c", "1"), ("c", "2"), ("c", "3"), ("a", "4")],
+                &[("a", "4"), ("c", "3")],
+            ),
+            (&[], &[]),
+        ] {
+            let map = StringMap::from_pairs(pairs(read));
+            let got: Vec<(&str, &str)> =
+                map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            assert_eq!(got, expected, "{read:?}");
+            assert_eq!(map, read.iter().copied().collect::<StringMap>(), "{read:?}");
+        }
     }
 }
