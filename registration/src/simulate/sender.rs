@@ -54,6 +54,25 @@ impl Policy {
         let ceiling = self.ceiling(retry);
         ceiling.mul_f64(0.5 + fastrand::f64() / 2.0)
     }
+
+    /// What mParticle does after attempt `attempt` of a message failed with `failure`: gives
+    /// up once the retries are spent (the message counts as lost, and `Err` carries the last
+    /// failure), else counts a retry and waits its back-off.
+    pub async fn retry(
+        &self,
+        stats: &Stats,
+        attempt: &mut u32,
+        failure: String,
+    ) -> Result<(), String> {
+        if *attempt >= self.max_retries {
+            stats.lost_messages.fetch_add(1, Ordering::Relaxed);
+            return Err(failure);
+        }
+        *attempt += 1;
+        stats.retries.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(self.backoff(*attempt)).await;
+        Ok(())
+    }
 }
 
 /// What the run's invocations came to.
@@ -285,13 +304,7 @@ pub async fn deliver<P: Partner>(
                 }
             }
         };
-        if attempt >= policy.max_retries {
-            stats.lost_messages.fetch_add(1, Ordering::Relaxed);
-            return Err(failure);
-        }
-        attempt += 1;
-        stats.retries.fetch_add(1, Ordering::Relaxed);
-        tokio::time::sleep(policy.backoff(attempt)).await;
+        policy.retry(stats, &mut attempt, failure).await?;
     }
 }
 

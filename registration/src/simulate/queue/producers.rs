@@ -137,12 +137,6 @@ pub(super) async fn deliver(
                 "throttled: every execution environment was busy".to_owned()
             }
         };
-        if attempt >= policy.max_retries {
-            stats.lost_messages.fetch_add(1, Ordering::Relaxed);
-            return Err(failure);
-        }
-        attempt += 1;
-        stats.retries.fetch_add(1, Ordering::Relaxed);
-        tokio::time::sleep(policy.backoff(attempt)).await;
+        policy.retry(stats, &mut attempt, failure).await?;
     }
 }
