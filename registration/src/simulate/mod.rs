@@ -286,15 +286,14 @@ async fn time_remote_verifications(
     })
 }
 
-/// The SDK's own answers: probe and verification requests, with the registration they return.
-async fn set_up(
-    pool: &Arc<Pool<ExampleIntegration>>,
-    policy: &Policy,
-    stats: &Stats,
-    api_key: &str,
-) -> Result<ModuleRegistrationResponse, String> {
-    let probe = traffic::encode(&messages::registration_request());
-    let answer = sender::deliver(pool, policy, stats, &probe, None)
+/// The SDK's own answers: the probe and the verification requests, each sent with `send` (a
+/// delivery as mParticle makes it, in either mode), and the registration the probe returns.
+async fn set_up<F, Fut>(api_key: &str, send: F) -> Result<ModuleRegistrationResponse, String>
+where
+    F: Fn(Vec<u8>) -> Fut,
+    Fut: Future<Output = Result<Vec<u8>, String>>,
+{
+    let answer = send(traffic::encode(&messages::registration_request()))
         .await
         .map_err(|e| format!("the registration probe failed: {e}"))?;
     let registration = match Message::decode(&answer).map(|m| m.body) {
@@ -316,7 +315,7 @@ async fn set_up(
         ),
     ];
     for (what, check) in checks {
-        let answer = sender::deliver(pool, policy, stats, &traffic::encode(&check), None)
+        let answer = send(traffic::encode(&check))
             .await
             .map_err(|e| format!("the {what} verification request failed: {e}"))?;
         let body = Message::decode(&answer).map(|m| m.body);
@@ -336,6 +335,15 @@ async fn set_up(
         }
     }
     Ok(registration)
+}
+
+/// The integration as the report names it: its registered name and version.
+fn integration_name(registration: &ModuleRegistrationResponse) -> String {
+    format!(
+        "{} {}",
+        registration.name.as_deref().unwrap_or("(unnamed)"),
+        registration.version.as_deref().unwrap_or("(no version)")
+    )
 }
 
 fn progress_bar(len: usize) -> ProgressBar {
@@ -536,7 +544,11 @@ async fn simulate(args: Args) -> Result<Summary, String> {
 
     let started = Instant::now();
     let setup_policy = policy.closed_loop();
-    let registration = set_up(&pool, &setup_policy, &stats, &api_key).await?;
+    let (pool_ref, setup, stats_ref) = (&pool, &setup_policy, &stats);
+    let registration = set_up(&api_key, |payload| async move {
+        sender::deliver(pool_ref, setup, stats_ref, &payload, None).await
+    })
+    .await?;
     let verification_us = stats.take_latencies();
     let filter = Filter::from_registration(&registration);
     let shape = args.shape();
@@ -560,11 +572,7 @@ async fn simulate(args: Args) -> Result<Summary, String> {
             .invoke_url
             .clone()
             .unwrap_or_else(|| "example integration, in process".to_owned()),
-        integration: format!(
-            "{} {}",
-            registration.name.as_deref().unwrap_or("(unnamed)"),
-            registration.version.as_deref().unwrap_or("(no version)")
-        ),
+        integration: integration_name(&registration),
         stub_url: stub.url(),
         concurrency: args.concurrency,
         seed: args.seed,

@@ -20,13 +20,12 @@ use std::time::{Duration, Instant};
 
 use example_integration::{Config, ExampleIntegration};
 use mparticle_firehose::dispatch::Dispatcher;
-use mparticle_firehose::model::{Message, MessageBody, ModuleRegistrationResponse};
 use mparticle_firehose::partner::Invocation;
 use mparticle_firehose::queue::{
     Consumer, ConsumerConfig, OutgoingMessage, Producer, QueueApi, QueueError, RecordOutcome,
     SQS_MAX_MESSAGE_BYTES, SqsBatchResponse, SqsEvent, SqsMessage, VisibilityChange,
 };
-use mparticle_firehose::testing::{TEST_FUNCTION_ARN, messages};
+use mparticle_firehose::testing::TEST_FUNCTION_ARN;
 use serde::Serialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -36,7 +35,7 @@ use super::report::{self, Summary};
 use super::sender::{Policy, Sent, Stats};
 use super::sqs::{self, InProcessQueue, QueueSpec, RealQueue, Received, SimQueue};
 use super::stub::StubConfig;
-use super::traffic::{self, Filter, Traffic};
+use super::traffic::{Filter, Traffic};
 
 mod mapping;
 mod producers;
@@ -274,42 +273,6 @@ fn example_factory(
 /// mParticle at once, so only the consumer needs the time.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The probe and the verification requests, through a producer environment.
-async fn set_up(
-    producers: &Producers,
-    policy: &Policy,
-    stats: &Stats,
-    api_key: &str,
-) -> Result<ModuleRegistrationResponse, String> {
-    let probe = traffic::encode(&messages::registration_request());
-    let answer = deliver(producers, policy, stats, &probe, None)
-        .await
-        .map_err(|e| format!("the registration probe failed: {e}"))?;
-    let registration = match Message::decode(&answer).map(|m| m.body) {
-        Ok(MessageBody::ModuleRegistrationResponse(registration)) => registration,
-        other => {
-            return Err(format!(
-                "the registration probe was answered with {other:?}"
-            ));
-        }
-    };
-    for check in [
-        super::event_verification(api_key),
-        messages::audience_verification(traffic::ACCOUNT_ID),
-    ] {
-        let answer = deliver(producers, policy, stats, &traffic::encode(&check), None)
-            .await
-            .map_err(|e| format!("a verification request failed: {e}"))?;
-        if !Message::decode(&answer).is_ok_and(|m| m.body.is_response()) {
-            return Err(format!(
-                "a verification request got an unexpected answer: {}",
-                String::from_utf8_lossy(&answer)
-            ));
-        }
-    }
-    Ok(registration)
-}
-
 /// The queue-mode run (see the [module docs](self)).
 pub async fn simulate(args: &Args) -> Result<ModeSummary, String> {
     let q = &args.queue;
@@ -437,7 +400,11 @@ pub async fn simulate(args: &Args) -> Result<ModeSummary, String> {
     let stats = Arc::new(Stats::default());
     let started = Instant::now();
     let setup_policy = policy.closed_loop();
-    let registration = set_up(&producers, &setup_policy, &stats, &api_key).await?;
+    let (producers_ref, setup, stats_ref) = (&*producers, &setup_policy, &*stats);
+    let registration = super::set_up(&api_key, |payload| async move {
+        deliver(producers_ref, setup, stats_ref, &payload, None).await
+    })
+    .await?;
     let verification_us = stats.take_latencies();
     let filter = Filter::from_registration(&registration);
     let shape = args.shape();
@@ -534,11 +501,7 @@ pub async fn simulate(args: &Args) -> Result<ModeSummary, String> {
             "example integration, in process, queue mode ({})",
             queue.describe()
         ),
-        integration: format!(
-            "{} {}",
-            registration.name.as_deref().unwrap_or("(unnamed)"),
-            registration.version.as_deref().unwrap_or("(no version)")
-        ),
+        integration: super::integration_name(&registration),
         stub_url: stub.url(),
         concurrency: consumers,
         seed: args.seed,
