@@ -3,6 +3,7 @@
 //! `#[serde(deserialize_with = ...)]`, `serialize_with` and `skip_serializing_if`.
 
 use compact_str::CompactString;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -110,8 +111,75 @@ impl<'de> Scalar<'de> {
     }
 }
 
+thread_local! {
+    /// Whether this thread is in a first decode pass that reads scalars quickly (see
+    /// [`QuickScalars`]).
+    static QUICK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Reads text fields without capturing each value's raw JSON first, until dropped (also when a
+/// panic unwinds).
+///
+/// Capturing the raw text is what keeps a number in a text field exactly as written (`1.50`
+/// stays `"1.50"`), but it costs every string value a second look. Real batches carry strings
+/// in text fields, so [`decode`](super::decode)'s first pass reads strings, booleans and `null`
+/// as they come and refuses anything else; when that pass fails for any reason, the document is
+/// read again as before, so what a message decodes to, or which error it gets, does not change.
+pub(crate) struct QuickScalars {
+    was: bool,
+}
+
+impl QuickScalars {
+    /// Enters quick mode.
+    pub(crate) fn enter() -> Self {
+        Self {
+            was: QUICK.with(|q| q.replace(true)),
+        }
+    }
+}
+
+impl Drop for QuickScalars {
+    fn drop(&mut self) {
+        QUICK.with(|q| q.set(self.was));
+    }
+}
+
+/// A text field's value in quick mode: a string (borrowed when it has no escapes), a boolean or
+/// `null`. Anything else needs its exact text: the pass stops, to be read again.
+struct QuickScalar;
+
+impl<'de> Visitor<'de> for QuickScalar {
+    type Value = Option<Scalar<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string, a boolean or null")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Scalar::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Scalar::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(Scalar::Owned(v)))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(Scalar::Borrowed(if v { "true" } else { "false" })))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    // Numbers, objects and arrays take serde's default: an error, which ends the quick pass.
+}
+
 /// Reads any JSON scalar as text (see [`string`]) without copying it when it can be borrowed.
 pub(crate) fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Scalar<'de>>, D::Error> {
+    if QUICK.with(Cell::get) {
+        return d.deserialize_any(QuickScalar);
+    }
     let raw: &'de RawValue = Deserialize::deserialize(d)?;
     let text = raw.get();
     match text.as_bytes().first() {
@@ -533,6 +601,36 @@ mod tests {
         assert_refuses("a string", &[&numbers[..], &not_strings].concat(), |d| {
             opt_enum::<_, String>(d)
         });
+    }
+
+    #[test]
+    fn quick_mode_reads_strings_and_refuses_what_needs_its_exact_text() {
+        let read = |json: &str| -> Result<Option<String>, serde_json::Error> {
+            string(&mut serde_json::Deserializer::from_str(json))
+        };
+        let quick = QuickScalars::enter();
+        assert_eq!(read(r#""a\"b""#).unwrap().as_deref(), Some("a\"b"));
+        assert_eq!(read(r#""plain""#).unwrap().as_deref(), Some("plain"));
+        assert_eq!(read("true").unwrap().as_deref(), Some("true"));
+        assert_eq!(read("null").unwrap(), None);
+        for exact in ["1.50", "-0", "123456789012345678901234", "{}", "[]"] {
+            assert!(read(exact).is_err(), "{exact}");
+        }
+        drop(quick);
+        assert_eq!(read("1.50").unwrap().as_deref(), Some("1.50"));
+        assert_eq!(read("-0").unwrap().as_deref(), Some("-0"));
+    }
+
+    #[test]
+    fn a_number_in_a_text_field_keeps_its_digits_through_decode() {
+        // The quick pass stops at `1.50`; the document is read again, exactly.
+        let json = br#"{"a": "x", "b": 1.50, "c": 12345678901234567890123}"#;
+        let map: BTreeMap<CompactString, Text> = crate::codec::decode(json).unwrap();
+        let text = |k: &str| map[k].0.as_deref().map(str::to_owned);
+        assert_eq!(text("a").as_deref(), Some("x"));
+        assert_eq!(text("b").as_deref(), Some("1.50"));
+        assert_eq!(text("c").as_deref(), Some("12345678901234567890123"));
+        assert!(!QUICK.with(Cell::get), "quick mode ends with its pass");
     }
 
     #[test]

@@ -23,27 +23,24 @@ pub struct EncodeError(#[from] serde_json::Error);
 
 /// Decodes one JSON document, with nothing after it, into `T`.
 ///
-/// Three passes at most, and the valid document takes only the first:
-/// 1. strict and fast, without path tracking;
-/// 2. when that fails for any reason but broken JSON: isolating (see [`isolate`]), so that list
+/// Four passes at most, and the valid document of real traffic takes only the first:
+/// 1. strict and quick, without path tracking, text fields read without their raw text (see
+///    [`QuickScalars`](lenient::QuickScalars));
+/// 2. when that fails for any reason: strict, text fields read exactly (a number in a text field
+///    keeps its digits);
+/// 3. when that fails for any reason but broken JSON: isolating (see [`isolate`]), so that list
 ///    elements that do not decode are kept as invalid elements instead of failing the document;
-/// 3. when that fails too (the damage is not inside a list element): with path tracking, in
+/// 4. when that fails too (the damage is not inside a list element): with path tracking, in
 ///    isolating mode, to report the document's own error and where it is.
 pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError> {
-    // The document is checked to be UTF-8 once, as a whole: reading from a `str`, serde_json
-    // then does not validate every string again. A document that is not UTF-8 throughout (which
-    // serde_json tolerates inside values it skips) is read from the bytes as before.
-    let strict = match std::str::from_utf8(json) {
-        Ok(text) => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            T::deserialize(&mut de).and_then(|value| de.end().map(|()| value))
-        }
-        Err(_) => {
-            let mut de = serde_json::Deserializer::from_slice(json);
-            T::deserialize(&mut de).and_then(|value| de.end().map(|()| value))
-        }
+    let quick = {
+        let _quick = lenient::QuickScalars::enter();
+        strict::<T>(json)
     };
-    let strict = match strict {
+    if let Ok(value) = quick {
+        return Ok(value);
+    }
+    let strict = match strict::<T>(json) {
         Ok(value) => return Ok(value),
         Err(e) => e,
     };
@@ -62,6 +59,23 @@ pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError>
             "the message does not decode",
         )
     }))
+}
+
+/// One strict pass over the whole document.
+fn strict<T: DeserializeOwned>(json: &[u8]) -> Result<T, serde_json::Error> {
+    // The document is checked to be UTF-8 once, as a whole: reading from a `str`, serde_json
+    // then does not validate every string again. A document that is not UTF-8 throughout (which
+    // serde_json tolerates inside values it skips) is read from the bytes as before.
+    match std::str::from_utf8(json) {
+        Ok(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            T::deserialize(&mut de).and_then(|value| de.end().map(|()| value))
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(json);
+            T::deserialize(&mut de).and_then(|value| de.end().map(|()| value))
+        }
+    }
 }
 
 /// Whether a strict failure is broken JSON (a syntax error other than too much nesting, or a
