@@ -398,21 +398,13 @@ impl<'de> Deserialize<'de> for Text {
 }
 
 /// A map of strings to strings as the model keeps it: built from all its pairs at once (a later
-/// equal key replaces the earlier one), read back in key order.
+/// equal key replaces the earlier one), read back in key order. The model's `StringMap` is the
+/// one implementation; a trait keeps the codec from naming model types.
 pub(crate) trait TextMap: Default {
     /// The map of `pairs`, in the order they were read.
     fn from_pairs(pairs: Vec<(CompactString, CompactString)>) -> Self;
     /// The entries, in key order.
     fn entries(&self) -> impl Iterator<Item = (&CompactString, &CompactString)>;
-}
-
-impl TextMap for BTreeMap<CompactString, CompactString> {
-    fn from_pairs(pairs: Vec<(CompactString, CompactString)>) -> Self {
-        pairs.into_iter().collect()
-    }
-    fn entries(&self) -> impl Iterator<Item = (&CompactString, &CompactString)> {
-        self.iter()
-    }
 }
 
 /// A string-to-string map (attributes, setting values). Scalars are read as text; entries whose
@@ -557,6 +549,7 @@ pub(crate) fn write_nested_map<S: Serializer, M: TextMap>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::StringMap;
 
     type Json<'a> = serde_json::Deserializer<serde_json::de::StrRead<'a>>;
 
@@ -595,7 +588,7 @@ mod tests {
         );
         let not_objects = [array, ("\"x\"", "a string"), ("false", "a boolean")];
         assert_refuses("an object", &[&numbers[..], &not_objects].concat(), |d| {
-            string_map::<_, BTreeMap<CompactString, CompactString>>(d)
+            string_map::<_, StringMap>(d)
         });
         let not_strings = [boolean, object, array];
         assert_refuses("a string", &[&numbers[..], &not_strings].concat(), |d| {
@@ -641,22 +634,16 @@ mod tests {
         assert_eq!(opt_i32(&mut read("null")).ok(), Some(None));
         assert_eq!(f64(&mut read("null")).ok(), Some(0.0));
         assert_eq!(bool_default_true(&mut read("null")).ok(), Some(true));
-        assert_eq!(string_map(&mut read("null")).ok(), Some(BTreeMap::new()));
+        assert_eq!(string_map(&mut read("null")).ok(), Some(StringMap::new()));
         assert_eq!(opt_enum::<_, String>(&mut read("null")).ok(), Some(None));
     }
 
     #[test]
     fn written_maps_leave_out_empty_entries() {
-        let inner = BTreeMap::from([
-            ("a".into(), "1".into()),
-            ("b".into(), CompactString::default()),
-        ]);
+        let inner = StringMap::from([("a", "1"), ("b", "")]);
         let nested = BTreeMap::from([
             ("x".into(), inner.clone()),
-            (
-                "y".into(),
-                BTreeMap::from([("c".into(), CompactString::default())]),
-            ),
+            ("y".into(), StringMap::from([("c", "")])),
         ]);
         let mut out = Vec::new();
         write_string_map(&inner, &mut serde_json::Serializer::new(&mut out)).expect("writes");
