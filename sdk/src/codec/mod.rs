@@ -33,14 +33,18 @@ pub struct EncodeError(#[from] serde_json::Error);
 /// 4. when that fails too (the damage is not inside a list element): with path tracking, in
 ///    isolating mode, to report the document's own error and where it is.
 pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError> {
+    // The document is checked to be UTF-8 once, as a whole: reading from a `str`, serde_json
+    // then does not validate every string again. A document that is not UTF-8 throughout (which
+    // serde_json tolerates inside values it skips) is read from the bytes.
+    let text = std::str::from_utf8(json).ok();
     let quick = {
         let _quick = lenient::QuickScalars::enter();
-        strict::<T>(json)
+        strict::<T>(json, text)
     };
     if let Ok(value) = quick {
         return Ok(value);
     }
-    let strict = match strict::<T>(json) {
+    let strict = match strict::<T>(json, text) {
         Ok(value) => return Ok(value),
         Err(e) => e,
     };
@@ -61,17 +65,15 @@ pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError>
     }))
 }
 
-/// One strict pass over the whole document.
-fn strict<T: DeserializeOwned>(json: &[u8]) -> Result<T, serde_json::Error> {
-    // The document is checked to be UTF-8 once, as a whole: reading from a `str`, serde_json
-    // then does not validate every string again. A document that is not UTF-8 throughout (which
-    // serde_json tolerates inside values it skips) is read from the bytes as before.
-    match std::str::from_utf8(json) {
-        Ok(text) => {
+/// One strict pass over the whole document: from `text`, the document as a `str` when it is
+/// UTF-8 throughout, else from its bytes.
+fn strict<T: DeserializeOwned>(json: &[u8], text: Option<&str>) -> Result<T, serde_json::Error> {
+    match text {
+        Some(text) => {
             let mut de = serde_json::Deserializer::from_str(text);
             T::deserialize(&mut de).and_then(|value| de.end().map(|()| value))
         }
-        Err(_) => {
+        None => {
             let mut de = serde_json::Deserializer::from_slice(json);
             T::deserialize(&mut de).and_then(|value| de.end().map(|()| value))
         }
