@@ -145,8 +145,14 @@ impl Drop for QuickScalars {
 }
 
 /// A text field's value in quick mode: a string (borrowed when it has no escapes), a boolean or
-/// `null`. Anything else needs its exact text: the pass stops, to be read again.
+/// `null`. Anything else needs its exact text: the error stops the pass, to be read again.
 struct QuickScalar;
+
+impl Expects for QuickScalar {
+    fn expects(&self) -> &'static str {
+        "a string"
+    }
+}
 
 impl<'de> Visitor<'de> for QuickScalar {
     type Value = Option<Scalar<'de>>;
@@ -166,13 +172,7 @@ impl<'de> Visitor<'de> for QuickScalar {
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
         Ok(Some(Scalar::Borrowed(if v { "true" } else { "false" })))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    // Numbers, objects and arrays take serde's default: an error, which ends the quick pass.
+    lenient_visits!(null => None; reject number object array);
 }
 
 /// Reads any JSON scalar as text (see [`string`]) without copying it when it can be borrowed.
