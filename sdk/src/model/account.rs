@@ -1,11 +1,9 @@
 //! The subscribing mParticle account and the values of its settings.
 
 use compact_str::CompactString;
-
-use super::string_map::StringMap;
-
 use serde::{Deserialize, Serialize};
 
+use super::string_map::StringMap;
 use crate::codec::lenient as l;
 
 /// The mParticle account a request is for, with the values of the settings the integration

@@ -2,12 +2,11 @@
 
 use compact_str::CompactString;
 
-use super::string_map::StringMap;
-
 use super::account::Account;
 use super::enums::{AttributeAction, AudienceAction, SubscriptionAction};
 use super::identity::{DeviceIdentity, PartnerIdentity, UserIdentity};
 use super::list::List;
+use super::string_map::StringMap;
 
 wire_struct! {
     /// A customer connected, updated or removed an audience connection

@@ -2,8 +2,6 @@
 //! consent and platform fields, and the `event_processing_response`.
 
 use compact_str::CompactString;
-
-use super::string_map::StringMap;
 use std::collections::BTreeMap;
 
 use super::decimal::Decimal;
@@ -15,6 +13,7 @@ use super::consent::{ConsentState, SystemNotification};
 use super::enums::*;
 use super::identity::{PartnerIdentity, UserIdentity};
 use super::runtime::RuntimeEnvironment;
+use super::string_map::StringMap;
 use crate::codec::lenient as l;
 
 /// `non-empty` for `source_channel`, a Java `String`.

@@ -4,13 +4,12 @@
 //! `unknown` when it re-encodes), and an unregistered platform id is kept verbatim.
 
 use compact_str::CompactString;
-
-use super::string_map::StringMap;
 use std::collections::BTreeMap;
 
 use super::enums::AttAuthorizationStatus;
 use super::identity::DeviceIdentity;
 use super::list::List;
+use super::string_map::StringMap;
 use crate::codec::lenient as l;
 
 /// The device and app a batch came from: fields common to every platform, and the
