@@ -1464,6 +1464,16 @@ proptest! {
     }
 
     #[test]
+    fn every_message_type_is_written_as_serde_json_writes_it(message in message()) {
+        prop_assert_eq!(message.encode().expect("encode"), serde_json::to_vec(&message).expect("encode"));
+    }
+
+    #[test]
+    fn every_event_type_is_written_as_serde_json_writes_it(message in batch_with_every_event_type()) {
+        prop_assert_eq!(message.encode().expect("encode"), serde_json::to_vec(&message).expect("encode"));
+    }
+
+    #[test]
     fn every_setting_kind_round_trips(settings in vec(setting(), 1..6), auth in authentication()) {
         let mut registration = ModuleRegistrationResponse::new("p", "1").with_event_processing(
             EventProcessingRegistration::new()

@@ -9,6 +9,7 @@ pub(crate) mod error;
 pub(crate) mod isolate;
 pub(crate) mod lenient;
 pub(crate) mod tagged;
+pub(crate) mod write;
 
 pub use error::{DecodeError, DecodeErrorKind};
 pub use isolate::InvalidElement;
@@ -117,7 +118,7 @@ fn decode_with_path<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError> 
     Ok(value)
 }
 
-/// Encodes a value as compact JSON.
+/// Encodes a value as compact JSON, as serde_json writes it (see [`write`]).
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, EncodeError> {
-    serde_json::to_vec(value).map_err(EncodeError::from)
+    write::to_vec(value).map_err(EncodeError::from)
 }

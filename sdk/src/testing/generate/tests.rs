@@ -128,3 +128,23 @@ fn generated_messages_survive_a_round_trip() {
         assert_eq!(decoded.encode().unwrap(), bytes);
     }
 }
+
+#[test]
+fn the_sdk_writes_generated_and_realistic_batches_as_serde_json_writes_them() {
+    use crate::testing::realistic::{RealisticBatch, Storefront};
+    let mut generator = BatchGenerator::new(17);
+    let mut messages = vec![
+        generator.event_batch(500),
+        generator.audience_membership_change(50),
+    ];
+    for storefront in [Storefront::IosApp, Storefront::WebShop] {
+        let bytes = RealisticBatch::new(17, storefront).event_batch(500);
+        messages.push(Message::decode(&bytes).unwrap());
+    }
+    for message in messages {
+        assert_eq!(
+            message.encode().unwrap(),
+            serde_json::to_vec(&message).unwrap()
+        );
+    }
+}

@@ -1,0 +1,983 @@
+//! The JSON writer behind [`encode`](super::encode): compact JSON, byte for byte what serde_json
+//! writes, with faster strings.
+//!
+//! serde_json looks up every byte of every string in its escape table. Model text almost never
+//! needs an escape, so this writer tests eight bytes at a time and copies clean runs whole; only
+//! a word holding a quote, a backslash or a control character is walked byte by byte. Everything
+//! else follows serde_json exactly: integers through `itoa` and floats through `zmij` (the crates
+//! serde_json formats with), non-finite floats as `null`, raw values verbatim, and map keys as
+//! serde_json accepts them (strings, and numbers and booleans in quotes). The tests compare the
+//! two writers on arbitrary values and on generated messages.
+
+use std::fmt::Display;
+
+use serde::ser::{self, Impossible, Serialize};
+use serde_json::Error;
+
+/// The name serde_json's `RawValue` serializes under (a one-field struct holding the raw text):
+/// a raw value is written verbatim, not as a string.
+const RAW_VALUE: &str = "$serde_json::private::RawValue";
+
+/// Writes `value` as compact JSON into a new buffer.
+pub(crate) fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
+    let mut writer = Writer {
+        out: Vec::with_capacity(256),
+    };
+    value.serialize(&mut writer)?;
+    Ok(writer.out)
+}
+
+/// Appends `text` as a JSON string, escaped exactly as serde_json escapes it: `"` and `\` with a
+/// backslash, backspace, form feed, newline, carriage return and tab by their short escapes, the
+/// other control characters as `\u00XX` (lower-case hex); everything else as it is.
+pub(crate) fn push_string(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    // Room for the quotes and for a short string's whole word (see `copy_clean`).
+    out.reserve(bytes.len() + 10);
+    out.push(b'"');
+    if let Some(at) = copy_clean(out, bytes) {
+        push_escaped(out, &bytes[at..]);
+    }
+    out.push(b'"');
+}
+
+/// Copies `bytes` while none needs an escape, eight at a time, and returns where the first that
+/// does is. Model text is mostly short and clean, so this avoids both a loop per byte and a
+/// copy of unknown length: the last eight bytes are read as one word (overlapping the words
+/// before, already found clean), a shorter string as one padded word that is written whole and
+/// cut back.
+fn copy_clean(out: &mut Vec<u8>, bytes: &[u8]) -> Option<usize> {
+    let start = out.len();
+    let Some(last) = bytes.last_chunk::<8>() else {
+        let word = short_word(bytes);
+        if let Some(at) = escape_in(word) {
+            out.extend_from_slice(&bytes[..at]);
+            return Some(at);
+        }
+        out.extend_from_slice(&word.to_le_bytes());
+        out.truncate(start + bytes.len());
+        return None;
+    };
+    let (words, _) = bytes.as_chunks::<8>();
+    for (n, word) in words.iter().enumerate() {
+        if let Some(at) = escape_in(u64::from_le_bytes(*word)) {
+            out.extend_from_slice(&word[..at]);
+            return Some(n * 8 + at);
+        }
+        out.extend_from_slice(word);
+    }
+    let from = bytes.len() - 8;
+    out.truncate(start + from);
+    if let Some(at) = escape_in(u64::from_le_bytes(*last)) {
+        out.extend_from_slice(&last[..at]);
+        return Some(from + at);
+    }
+    out.extend_from_slice(last);
+    None
+}
+
+/// A string of fewer than eight bytes as one word, its bytes in order from the lowest, the rest
+/// `0xff` (which needs no escape). Read with two loads that overlap.
+fn short_word(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    let data = if let (Some(lo), Some(hi)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        u64::from(u32::from_le_bytes(*lo)) | u64::from(u32::from_le_bytes(*hi)) << (8 * (n - 4))
+    } else if let (Some(lo), Some(hi)) = (bytes.first_chunk::<2>(), bytes.last_chunk::<2>()) {
+        u64::from(u16::from_le_bytes(*lo)) | u64::from(u16::from_le_bytes(*hi)) << (8 * (n - 2))
+    } else {
+        bytes.first().map_or(0, |&b| u64::from(b))
+    };
+    let padding = u64::MAX.checked_shl(8 * n as u32).unwrap_or(0);
+    data | padding
+}
+
+/// The index of the first of the eight bytes of `word` (lowest first) that is a control
+/// character, a quote or a backslash. The classic "has a byte less than n" test flags bytes in
+/// place; a borrow can wrongly flag a byte above a flagged one, never below, so the lowest flag
+/// is exact.
+fn escape_in(word: u64) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
+    let control = below(word, 0x20);
+    let quote = below(word ^ (ONES * u64::from(b'"')), 1);
+    let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
+    let flags = control | quote | backslash;
+    (flags != 0).then(|| flags.trailing_zeros() as usize / 8)
+}
+
+/// Appends `bytes`, whose first byte needs an escape, escaping what needs it.
+#[cold]
+fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut run = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let escape = ESCAPES[usize::from(byte)];
+        if escape == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[run..i]);
+        run = i + 1;
+        if escape == b'u' {
+            let hex = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.extend_from_slice(&[hex[usize::from(byte >> 4)], hex[usize::from(byte & 0xf)]]);
+        } else {
+            out.extend_from_slice(&[b'\\', escape]);
+        }
+    }
+    out.extend_from_slice(&bytes[run..]);
+}
+
+/// Per byte: 0 when written as it is, else the letter after the backslash (`u` for `\u00XX`).
+static ESCAPES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = b'u';
+        byte += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0a] = b'n';
+    table[0x0c] = b'f';
+    table[0x0d] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+/// The serializer: appends to its buffer.
+struct Writer {
+    out: Vec<u8>,
+}
+
+impl Writer {
+    fn integer(&mut self, value: impl itoa::Integer) {
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
+    fn float(&mut self, value: impl zmij::Float) {
+        self.out
+            .extend_from_slice(zmij::Buffer::new().format_finite(value).as_bytes());
+    }
+
+    /// Opens `{"variant":` for the enum variants serde_json writes as one-key objects.
+    fn open_variant(&mut self, variant: &str) {
+        self.out.push(b'{');
+        push_string(&mut self.out, variant);
+        self.out.push(b':');
+    }
+}
+
+/// Opens an array or an object; `close` is written at the end.
+struct Compound<'w> {
+    writer: &'w mut Writer,
+    first: bool,
+    close: &'static [u8],
+}
+
+impl<'w> Compound<'w> {
+    fn open(writer: &'w mut Writer, open: u8, close: &'static [u8]) -> Self {
+        writer.out.push(open);
+        Self {
+            writer,
+            first: true,
+            close,
+        }
+    }
+
+    /// A comma before every element but the first.
+    fn separate(&mut self) {
+        if !std::mem::take(&mut self.first) {
+            self.writer.out.push(b',');
+        }
+    }
+
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.separate();
+        value.serialize(&mut *self.writer)
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Error> {
+        self.separate();
+        push_string(&mut self.writer.out, key);
+        self.writer.out.push(b':');
+        value.serialize(&mut *self.writer)
+    }
+
+    fn close(self) {
+        self.writer.out.extend_from_slice(self.close);
+    }
+}
+
+/// A struct is an object, except serde_json's raw value, which is its text.
+enum Structure<'w> {
+    Object(Compound<'w>),
+    Raw(&'w mut Writer),
+}
+
+impl<'w> ser::Serializer for &'w mut Writer {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Compound<'w>;
+    type SerializeTuple = Compound<'w>;
+    type SerializeTupleStruct = Compound<'w>;
+    type SerializeTupleVariant = Compound<'w>;
+    type SerializeMap = Compound<'w>;
+    type SerializeStruct = Structure<'w>;
+    type SerializeStructVariant = Compound<'w>;
+
+    fn serialize_bool(self, value: bool) -> Result<(), Error> {
+        let text: &[u8] = if value { b"true" } else { b"false" };
+        self.out.extend_from_slice(text);
+        Ok(())
+    }
+
+    fn serialize_i8(self, value: i8) -> Result<(), Error> {
+        self.integer(value);
+        Ok(())
+    }
+
+    fn serialize_i16(self, value: i16) -> Result<(), Error> {
+        self.integer(value);
+        Ok(())
+    }
+
+    fn serialize_i32(self, value: i32) -> Result<(), Error> {
+        self.integer(value);
+        Ok(())
+    }
+
+    fn serialize_i64(self, value: i64) -> Result<(), Error> {
+        self.integer(value);
+        Ok(())
+    }
+
+    fn serialize_i128(self, value: i128) -> Result<(), Error> {
+        self.integer(value);
+        Ok(())
+    }
+
+    fn serialize_u8(self, value: u8) -> Result<(), Error> {
+        self.integer(value);
+        Ok(())
+    }
+
+    fn serialize_u16(self, value: u16) -> Result<(), Error> {
+        self.integer(value);
+        Ok(())
+    }
+
+    fn serialize_u32(self, value: u32) -> Result<(), Error> {
+        self.integer(value);
+        Ok(())
+    }
+
+    fn serialize_u64(self, value: u64) -> Result<(), Error> {
+        self.integer(value);
+        Ok(())
+    }
+
+    fn serialize_u128(self, value: u128) -> Result<(), Error> {
+        self.integer(value);
+        Ok(())
+    }
+
+    fn serialize_f32(self, value: f32) -> Result<(), Error> {
+        if value.is_finite() {
+            self.float(value);
+            Ok(())
+        } else {
+            self.serialize_unit()
+        }
+    }
+
+    fn serialize_f64(self, value: f64) -> Result<(), Error> {
+        if value.is_finite() {
+            self.float(value);
+            Ok(())
+        } else {
+            self.serialize_unit()
+        }
+    }
+
+    fn serialize_char(self, value: char) -> Result<(), Error> {
+        self.serialize_str(value.encode_utf8(&mut [0; 4]))
+    }
+
+    fn serialize_str(self, value: &str) -> Result<(), Error> {
+        push_string(&mut self.out, value);
+        Ok(())
+    }
+
+    fn serialize_bytes(self, value: &[u8]) -> Result<(), Error> {
+        let mut array = Compound::open(self, b'[', b"]");
+        for byte in value {
+            array.element(byte)?;
+        }
+        array.close();
+        Ok(())
+    }
+
+    fn serialize_none(self) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.open_variant(variant);
+        value.serialize(&mut *self)?;
+        self.out.push(b'}');
+        Ok(())
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'w>, Error> {
+        Ok(Compound::open(self, b'[', b"]"))
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'w>, Error> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<Compound<'w>, Error> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'w>, Error> {
+        self.open_variant(variant);
+        Ok(Compound::open(self, b'[', b"]}"))
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'w>, Error> {
+        Ok(Compound::open(self, b'{', b"}"))
+    }
+
+    fn serialize_struct(self, name: &'static str, _len: usize) -> Result<Structure<'w>, Error> {
+        Ok(if name == RAW_VALUE {
+            Structure::Raw(self)
+        } else {
+            Structure::Object(Compound::open(self, b'{', b"}"))
+        })
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'w>, Error> {
+        self.open_variant(variant);
+        Ok(Compound::open(self, b'{', b"}}"))
+    }
+
+    fn collect_str<T: Display + ?Sized>(self, value: &T) -> Result<(), Error> {
+        self.serialize_str(&value.to_string())
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.close();
+        Ok(())
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.close();
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.close();
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleVariant for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.close();
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        self.separate();
+        key.serialize(Key(&mut *self.writer))?;
+        self.writer.out.push(b':');
+        Ok(())
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        value.serialize(&mut *self.writer)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.close();
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for Structure<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        match self {
+            Self::Object(object) => object.field(key, value),
+            Self::Raw(writer) if key == RAW_VALUE => value.serialize(Raw(writer)),
+            Self::Raw(_) => Err(not_raw()),
+        }
+    }
+
+    fn end(self) -> Result<(), Error> {
+        if let Self::Object(object) = self {
+            object.close();
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.close();
+        Ok(())
+    }
+}
+
+fn not_raw() -> Error {
+    ser::Error::custom("a raw JSON value must be its text")
+}
+
+fn not_a_key() -> Error {
+    ser::Error::custom("key must be a string")
+}
+
+/// Declares the methods of a serializer that refuses every value but the ones it writes itself.
+macro_rules! refuse {
+    ($error:ident: $($method:ident($($arg:ty),*) -> $ok:ty;)*) => {$(
+        fn $method(self, $(_: $arg),*) -> Result<$ok, Error> {
+            Err($error())
+        }
+    )*};
+}
+
+/// Writes a map key: a string, or a number or boolean in quotes (serde_json's rules).
+struct Key<'w>(&'w mut Writer);
+
+impl Key<'_> {
+    fn quoted(self, write: impl FnOnce(&mut Writer)) -> Result<(), Error> {
+        self.0.out.push(b'"');
+        write(self.0);
+        self.0.out.push(b'"');
+        Ok(())
+    }
+}
+
+impl ser::Serializer for Key<'_> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Impossible<(), Error>;
+    type SerializeTuple = Impossible<(), Error>;
+    type SerializeTupleStruct = Impossible<(), Error>;
+    type SerializeTupleVariant = Impossible<(), Error>;
+    type SerializeMap = Impossible<(), Error>;
+    type SerializeStruct = Impossible<(), Error>;
+    type SerializeStructVariant = Impossible<(), Error>;
+
+    fn serialize_str(self, value: &str) -> Result<(), Error> {
+        self.0.serialize_str(value)
+    }
+
+    fn serialize_char(self, value: char) -> Result<(), Error> {
+        self.0.serialize_char(value)
+    }
+
+    fn serialize_bool(self, value: bool) -> Result<(), Error> {
+        self.quoted(|w| {
+            let text: &[u8] = if value { b"true" } else { b"false" };
+            w.out.extend_from_slice(text);
+        })
+    }
+
+    fn serialize_i8(self, value: i8) -> Result<(), Error> {
+        self.quoted(|w| w.integer(value))
+    }
+
+    fn serialize_i16(self, value: i16) -> Result<(), Error> {
+        self.quoted(|w| w.integer(value))
+    }
+
+    fn serialize_i32(self, value: i32) -> Result<(), Error> {
+        self.quoted(|w| w.integer(value))
+    }
+
+    fn serialize_i64(self, value: i64) -> Result<(), Error> {
+        self.quoted(|w| w.integer(value))
+    }
+
+    fn serialize_i128(self, value: i128) -> Result<(), Error> {
+        self.quoted(|w| w.integer(value))
+    }
+
+    fn serialize_u8(self, value: u8) -> Result<(), Error> {
+        self.quoted(|w| w.integer(value))
+    }
+
+    fn serialize_u16(self, value: u16) -> Result<(), Error> {
+        self.quoted(|w| w.integer(value))
+    }
+
+    fn serialize_u32(self, value: u32) -> Result<(), Error> {
+        self.quoted(|w| w.integer(value))
+    }
+
+    fn serialize_u64(self, value: u64) -> Result<(), Error> {
+        self.quoted(|w| w.integer(value))
+    }
+
+    fn serialize_u128(self, value: u128) -> Result<(), Error> {
+        self.quoted(|w| w.integer(value))
+    }
+
+    fn serialize_f32(self, value: f32) -> Result<(), Error> {
+        if !value.is_finite() {
+            return Err(ser::Error::custom(
+                "float key must be finite (got NaN or +/-inf)",
+            ));
+        }
+        self.quoted(|w| w.float(value))
+    }
+
+    fn serialize_f64(self, value: f64) -> Result<(), Error> {
+        if !value.is_finite() {
+            return Err(ser::Error::custom(
+                "float key must be finite (got NaN or +/-inf)",
+            ));
+        }
+        self.quoted(|w| w.float(value))
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.0.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Impossible<(), Error>, Error> {
+        Err(not_a_key())
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Impossible<(), Error>, Error> {
+        Err(not_a_key())
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Impossible<(), Error>, Error> {
+        Err(not_a_key())
+    }
+
+    refuse! { not_a_key:
+        serialize_bytes(&[u8]) -> ();
+        serialize_none() -> ();
+        serialize_unit() -> ();
+        serialize_unit_struct(&'static str) -> ();
+        serialize_seq(Option<usize>) -> Impossible<(), Error>;
+        serialize_tuple(usize) -> Impossible<(), Error>;
+        serialize_map(Option<usize>) -> Impossible<(), Error>;
+        serialize_struct(&'static str, usize) -> Impossible<(), Error>;
+    }
+}
+
+/// Writes the text of a raw value as it is.
+struct Raw<'w>(&'w mut Writer);
+
+impl ser::Serializer for Raw<'_> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Impossible<(), Error>;
+    type SerializeTuple = Impossible<(), Error>;
+    type SerializeTupleStruct = Impossible<(), Error>;
+    type SerializeTupleVariant = Impossible<(), Error>;
+    type SerializeMap = Impossible<(), Error>;
+    type SerializeStruct = Impossible<(), Error>;
+    type SerializeStructVariant = Impossible<(), Error>;
+
+    fn serialize_str(self, value: &str) -> Result<(), Error> {
+        self.0.out.extend_from_slice(value.as_bytes());
+        Ok(())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<(), Error> {
+        Err(not_raw())
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _value: &T,
+    ) -> Result<(), Error> {
+        Err(not_raw())
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<(), Error> {
+        Err(not_raw())
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+    ) -> Result<(), Error> {
+        Err(not_raw())
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Impossible<(), Error>, Error> {
+        Err(not_raw())
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Impossible<(), Error>, Error> {
+        Err(not_raw())
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Impossible<(), Error>, Error> {
+        Err(not_raw())
+    }
+
+    refuse! { not_raw:
+        serialize_bool(bool) -> ();
+        serialize_i8(i8) -> ();
+        serialize_i16(i16) -> ();
+        serialize_i32(i32) -> ();
+        serialize_i64(i64) -> ();
+        serialize_i128(i128) -> ();
+        serialize_u8(u8) -> ();
+        serialize_u16(u16) -> ();
+        serialize_u32(u32) -> ();
+        serialize_u64(u64) -> ();
+        serialize_u128(u128) -> ();
+        serialize_f32(f32) -> ();
+        serialize_f64(f64) -> ();
+        serialize_char(char) -> ();
+        serialize_bytes(&[u8]) -> ();
+        serialize_none() -> ();
+        serialize_unit() -> ();
+        serialize_unit_struct(&'static str) -> ();
+        serialize_seq(Option<usize>) -> Impossible<(), Error>;
+        serialize_tuple(usize) -> Impossible<(), Error>;
+        serialize_map(Option<usize>) -> Impossible<(), Error>;
+        serialize_struct(&'static str, usize) -> Impossible<(), Error>;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+    use serde_json::value::RawValue;
+    use std::collections::BTreeMap;
+
+    /// Any JSON value, strings with control characters, quotes, backslashes and non-ASCII text.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let text = "(?s).{0,40}|[\"\\\\\u{0}-\u{1f}a-z\u{7f}é€😀]{0,40}";
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            text.prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                prop::collection::btree_map(text, inner, 0..8)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn strings_are_written_as_serde_json_writes_them(text in "(?s).{0,80}") {
+            prop_assert_eq!(to_vec(&text).unwrap(), serde_json::to_vec(&text).unwrap());
+        }
+
+        #[test]
+        fn strings_of_escapes_are_written_as_serde_json_writes_them(
+            text in "[\"\\\\\u{0}-\u{1f}a-z\u{7f}é€😀]{0,64}",
+        ) {
+            prop_assert_eq!(to_vec(&text).unwrap(), serde_json::to_vec(&text).unwrap());
+        }
+
+        #[test]
+        fn values_are_written_as_serde_json_writes_them(value in json_value()) {
+            prop_assert_eq!(to_vec(&value).unwrap(), serde_json::to_vec(&value).unwrap());
+        }
+
+        #[test]
+        fn floats_are_written_as_serde_json_writes_them(f in any::<f64>(), g in any::<f32>()) {
+            prop_assert_eq!(to_vec(&(f, g)).unwrap(), serde_json::to_vec(&(f, g)).unwrap());
+        }
+    }
+
+    #[test]
+    fn every_byte_value_is_escaped_as_serde_json_escapes_it() {
+        for byte in 0u8..0x80 {
+            let text = format!("ab{}cdefghij{}", char::from(byte), char::from(byte));
+            assert_eq!(
+                to_vec(&text).unwrap(),
+                serde_json::to_vec(&text).unwrap(),
+                "byte {byte:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_escape_at_any_place_of_a_short_or_long_string_is_found() {
+        for len in 0..=20 {
+            for at in 0..len {
+                for special in ['"', '\\', '\n', '\u{1}', '\u{1f}', 'é'] {
+                    let mut text: String = "abcdefghijklmnopqrstu".chars().take(len).collect();
+                    text.replace_range(at..=at, special.encode_utf8(&mut [0; 4]));
+                    assert_eq!(
+                        to_vec(&text).unwrap(),
+                        serde_json::to_vec(&text).unwrap(),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[derive(serde::Serialize)]
+    enum Shapes {
+        Unit,
+        Newtype(u8),
+        Tuple(u8, char),
+        Struct { a: Option<u8>, b: Vec<u8> },
+    }
+
+    #[derive(serde::Serialize)]
+    struct Wrapper(bool);
+
+    #[test]
+    fn every_serde_shape_is_written_as_serde_json_writes_it() {
+        let raw = RawValue::from_string(r#"{"kept" : [1.50, "as is"]}"#.to_owned()).unwrap();
+        let mut keys = BTreeMap::new();
+        keys.insert(7i32, ());
+        let value = (
+            [Shapes::Unit, Shapes::Newtype(1), Shapes::Tuple(2, '"')],
+            Shapes::Struct { a: None, b: vec![] },
+            (
+                Wrapper(true),
+                (),
+                Some(f64::NAN),
+                f32::INFINITY,
+                u128::MAX,
+                i128::MIN,
+            ),
+            (&raw, Some(&raw), serde_bytes_like(), keys),
+            [(true, 1u8), (false, 2)]
+                .into_iter()
+                .collect::<BTreeMap<_, _>>(),
+        );
+        assert_eq!(to_vec(&value).unwrap(), serde_json::to_vec(&value).unwrap());
+    }
+
+    fn serde_bytes_like() -> impl Serialize {
+        struct Bytes;
+        impl Serialize for Bytes {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(&[0, 1, 255])
+            }
+        }
+        Bytes
+    }
+
+    #[test]
+    fn keys_that_are_not_strings_numbers_or_booleans_are_refused() {
+        let mut map = BTreeMap::new();
+        map.insert(vec![1u8], 2u8);
+        assert!(to_vec(&map).is_err());
+        assert!(serde_json::to_vec(&map).is_err());
+        let mut floats = std::collections::HashMap::new();
+        floats.insert(Key64(f64::NAN), 1);
+        assert!(to_vec(&floats).is_err());
+        assert!(serde_json::to_vec(&floats).is_err());
+    }
+
+    #[derive(PartialEq)]
+    struct Key64(f64);
+    impl Eq for Key64 {}
+    impl std::hash::Hash for Key64 {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            self.0.to_bits().hash(state);
+        }
+    }
+    impl Serialize for Key64 {
+        fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_f64(self.0)
+        }
+    }
+}
