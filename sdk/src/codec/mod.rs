@@ -122,3 +122,10 @@ fn decode_with_path<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError> 
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, EncodeError> {
     write::to_vec(value).map_err(EncodeError::from)
 }
+
+/// [`encode`] as a `String`.
+pub(crate) fn encode_string<T: Serialize + ?Sized>(value: &T) -> Result<String, EncodeError> {
+    // The writer writes ASCII and the text of `str`s only: the check never fails.
+    String::from_utf8(encode(value)?)
+        .map_err(|e| EncodeError::from(<serde_json::Error as serde::ser::Error>::custom(e)))
+}

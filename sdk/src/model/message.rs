@@ -158,9 +158,7 @@ impl Message {
 
     /// Encodes the message as a compact JSON string.
     pub fn to_json(&self) -> Result<String, EncodeError> {
-        // The writer writes ASCII and the text of `str`s only: the check never fails.
-        String::from_utf8(self.encode()?)
-            .map_err(|e| EncodeError::from(<serde_json::Error as serde::ser::Error>::custom(e)))
+        crate::codec::encode_string(self)
     }
 
     /// The message type.

@@ -196,7 +196,7 @@ fn split_items<T: Serialize>(
 /// refuses in a body (U+FFFE and U+FFFF, which JSON allows raw inside strings) are written as
 /// `\ufffe` and `\uffff` escapes, with the same meaning.
 pub(crate) fn encode_body<T: Serialize + ?Sized>(value: &T) -> Result<String, EncodeError> {
-    let json = serde_json::to_string(value)?;
+    let json = crate::codec::encode_string(value)?;
     if !json.contains(['\u{fffe}', '\u{ffff}']) {
         return Ok(json);
     }
