@@ -1,5 +1,6 @@
 //! JSON plumbing below the model: lenient field decoders, the streaming decoder of polymorphic
-//! objects, and typed decode errors ([`DecodeError`]) that name their kind and JSON path.
+//! objects, typed decode errors ([`DecodeError`]) that name their kind and JSON path, and the
+//! JSON writer.
 //!
 //! Nothing here knows a Firehose message: the model is built on top of it, and
 //! [`Message::decode`](crate::Message::decode) and [`Message::encode`](crate::Message::encode)
