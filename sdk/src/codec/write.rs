@@ -1,30 +1,63 @@
 //! The JSON writer behind [`encode`](super::encode): compact JSON, byte for byte what serde_json
 //! writes, with faster strings.
 //!
-//! serde_json looks up every byte of every string in its escape table. Model text almost never
-//! needs an escape, so this writer tests eight bytes at a time and copies clean runs whole; only
-//! a word holding a quote, a backslash or a control character is walked byte by byte. Everything
-//! else follows serde_json exactly: integers through `itoa` and floats through `zmij` (the crates
-//! serde_json formats with), non-finite floats as `null`, raw values verbatim, and map keys as
-//! serde_json accepts them (strings, and numbers and booleans in quotes). The tests compare the
-//! two writers on arbitrary values and on generated messages.
+//! serde_json looks up every byte of every string in its escape table. Model text is short and
+//! almost never needs an escape, so this writer tests eight bytes at a time and copies clean text
+//! a word at a time; only from a byte that needs an escape on is a string walked byte by byte.
+//! Everything else follows serde_json exactly: integers through `itoa` and floats through `zmij`
+//! (the crates serde_json formats with), non-finite floats as `null`, raw values verbatim, and map
+//! keys as serde_json accepts them (strings, and numbers and booleans in quotes). The tests
+//! compare the two writers on arbitrary values and on generated messages.
 
+use std::collections::BTreeMap;
 use std::fmt::Display;
+use std::sync::OnceLock;
 
 use serde::ser::{self, Impossible, Serialize};
 use serde_json::Error;
-
-/// The name serde_json's `RawValue` serializes under (a one-field struct holding the raw text):
-/// a raw value is written verbatim, not as a string.
-const RAW_VALUE: &str = "$serde_json::private::RawValue";
+use serde_json::value::RawValue;
 
 /// Writes `value` as compact JSON into a new buffer.
 pub(crate) fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
+    let Some(raw_value) = raw_value_name() else {
+        return serde_json::to_vec(value);
+    };
     let mut writer = Writer {
         out: Vec::with_capacity(256),
+        raw_value,
     };
     value.serialize(&mut writer)?;
     Ok(writer.out)
+}
+
+/// The name serde_json's `RawValue` serializes under: a one-field struct of that name holding the
+/// raw text, which is written verbatim. The name is not serde_json's public API, so serde_json is
+/// asked once: a raw value written as an ordinary struct shows the name as its one key, and
+/// written with that name it must come out as serde_json writes it. `None` when serde_json writes
+/// raw values some other way; [`to_vec`] then leaves the writing to serde_json.
+fn raw_value_name() -> Option<&'static str> {
+    static NAME: OnceLock<Option<&'static str>> = OnceLock::new();
+    *NAME.get_or_init(|| {
+        let raw: &RawValue = serde_json::from_str(r#"{"a": [1.50]}"#).ok()?;
+        let mut plain = Writer {
+            out: Vec::new(),
+            raw_value: "",
+        };
+        raw.serialize(&mut plain).ok()?;
+        let object: BTreeMap<String, String> = serde_json::from_slice(&plain.out).ok()?;
+        let mut keys = object.into_keys();
+        let (Some(name), None) = (keys.next(), keys.next()) else {
+            return None;
+        };
+        // Once per process, so that every writer can hold it.
+        let name: &'static str = Box::leak(name.into_boxed_str());
+        let mut raw_writer = Writer {
+            out: Vec::new(),
+            raw_value: name,
+        };
+        raw.serialize(&mut raw_writer).ok()?;
+        (raw_writer.out == serde_json::to_vec(raw).ok()?).then_some(name)
+    })
 }
 
 /// Appends `text` as a JSON string, escaped exactly as serde_json escapes it: `"` and `\` with a
@@ -149,6 +182,8 @@ static ESCAPES: [u8; 256] = {
 /// The serializer: appends to its buffer.
 struct Writer {
     out: Vec<u8>,
+    /// See [`raw_value_name`].
+    raw_value: &'static str,
 }
 
 impl Writer {
@@ -405,7 +440,7 @@ impl<'w> ser::Serializer for &'w mut Writer {
     }
 
     fn serialize_struct(self, name: &'static str, _len: usize) -> Result<Structure<'w>, Error> {
-        Ok(if name == RAW_VALUE {
+        Ok(if name == self.raw_value {
             Structure::Raw(self)
         } else {
             Structure::Object(Compound::open(self, b'{', b"}"))
@@ -484,7 +519,7 @@ impl ser::SerializeStruct for Structure<'_> {
     ) -> Result<(), Error> {
         match self {
             Self::Object(object) => object.field(key, value),
-            Self::Raw(writer) if key == RAW_VALUE => value.serialize(Raw(writer)),
+            Self::Raw(writer) if key == writer.raw_value => value.serialize(Raw(writer)),
             Self::Raw(_) => Err(not_raw()),
         }
     }
@@ -685,6 +720,12 @@ mod tests {
                 "byte {byte:#x}"
             );
         }
+    }
+
+    #[test]
+    fn serde_json_tells_the_name_of_its_raw_values() {
+        // Without it, encoding falls back to serde_json: the same bytes, without the speed.
+        assert!(raw_value_name().is_some());
     }
 
     #[test]
