@@ -9,12 +9,14 @@ use std::sync::Arc;
 use futures::FutureExt;
 use tracing::{Instrument, field};
 
+use crate::codec::DecodeError;
+use crate::codec::outline::{self, RawEvents};
 use crate::error::{ErrorType, FunctionError, PartnerError, Settlement};
 use crate::model::{
     AudienceMembershipChangeResponse, AudienceSubscriptionResponse, DsrProcessingResponse,
     EventProcessingResponse, Message, MessageBody, ModuleRegistrationResponse, RegistrationErrors,
 };
-use crate::partner::{Invocation, Partner, RequestContext, Settings};
+use crate::partner::{EventDelivery, EventStream, Invocation, Partner, RequestContext, Settings};
 
 /// Serves Firehose requests with a [`Partner`]. Built once per execution environment (it
 /// validates the registration) and cheap to clone.
@@ -84,14 +86,53 @@ impl<P: Partner> Dispatcher<P> {
 
     /// [`handle`](Self::handle) for a payload it may own: the payload is dropped as soon as it
     /// is decoded, so that a large batch's bytes are not held while the partner serves it.
+    ///
+    /// In streamed delivery ([`Partner::event_delivery`]) a batch's payload is kept instead, and
+    /// its events are decoded as the partner reads them.
     pub(crate) async fn handle_payload<B: AsRef<[u8]>>(
         &self,
         payload: B,
         invocation: Invocation,
     ) -> Result<Vec<u8>, FunctionError> {
+        if self.partner.event_delivery() == EventDelivery::Streamed
+            && let Some(outline) = outline::outline(payload.as_ref())
+        {
+            return self
+                .serve_outline(payload.as_ref(), outline.rest, outline.events, invocation)
+                .await;
+        }
         serve_encoded("direct", payload, invocation, |message, invocation| {
             self.dispatch(message, invocation)
         })
+        .await
+    }
+
+    /// Serves a batch in streamed delivery: the batch without its events is decoded at once,
+    /// the events as the partner reads them.
+    async fn serve_outline(
+        &self,
+        payload: &[u8],
+        rest: Vec<u8>,
+        events: RawEvents<'_>,
+        invocation: Invocation,
+    ) -> Result<Vec<u8>, FunctionError> {
+        let span = firehose_span("direct", &invocation);
+        async move {
+            let Ok(message) = Message::decode_request(&rest) else {
+                // The rest fails where the whole payload does: decoding the whole reports the
+                // error at its place in the payload, as whole delivery does.
+                return match Message::decode_request(payload) {
+                    Err(e) => Err(undecodable(e)),
+                    Ok(message) => encode_answer(&self.dispatch(message, invocation).await?),
+                };
+            };
+            drop(rest);
+            let answer = self
+                .dispatch_events(message, invocation, Some(events))
+                .await?;
+            encode_answer(&answer)
+        }
+        .instrument(span)
         .await
     }
 
@@ -102,12 +143,23 @@ impl<P: Partner> Dispatcher<P> {
         message: Message,
         invocation: Invocation,
     ) -> Result<Message, FunctionError> {
+        self.dispatch_events(message, invocation, None).await
+    }
+
+    /// [`dispatch`](Self::dispatch), for a batch whose events are either in `message` or, in
+    /// streamed delivery, still `raw` elements of the payload.
+    async fn dispatch_events(
+        &self,
+        message: Message,
+        invocation: Invocation,
+        raw: Option<RawEvents<'_>>,
+    ) -> Result<Message, FunctionError> {
         let span = tracing::Span::current();
         span.record("message_type", message.body.type_name());
         if let Some(id) = message.envelope.id {
             span.record("message_id", field::display(id));
         }
-        let outcome = AssertUnwindSafe(self.route(message, invocation))
+        let outcome = AssertUnwindSafe(self.route(message, invocation, raw))
             .catch_unwind()
             .await;
         let result = outcome.unwrap_or_else(|panic| {
@@ -147,8 +199,9 @@ impl<P: Partner> Dispatcher<P> {
 
     async fn route(
         &self,
-        message: Message,
+        mut message: Message,
         invocation: Invocation,
+        raw: Option<RawEvents<'_>>,
     ) -> Result<Message, FunctionError> {
         let ctx = self.context(&message, invocation);
         if let Some(account_id) = ctx.account_id() {
@@ -161,13 +214,32 @@ impl<P: Partner> Dispatcher<P> {
         {
             return Ok(Message::new(answer));
         }
-        let body: MessageBody = match &message.body {
+        let body: MessageBody = match &mut message.body {
             MessageBody::ModuleRegistrationRequest(_) => (*self.registration).clone().into(),
             MessageBody::EventProcessingRequest(batch) => {
-                span.record("event_count", batch.events.len());
-                if batch.events.is_empty() && !self.eventless_batches {
-                    tracing::debug!("verification request: answered without the partner");
-                    EventProcessingResponse::default().into()
+                span.record("event_count", raw.map_or(batch.events.len(), |r| r.len()));
+                if partner.event_delivery() == EventDelivery::Streamed {
+                    let mut events = match raw {
+                        Some(raw) => EventStream::raw(raw, partner, &ctx),
+                        None => EventStream::decoded(
+                            std::mem::take(&mut batch.events).into_vec(),
+                            partner,
+                            &ctx,
+                        ),
+                    };
+                    // Up to the first event that decodes, so that a batch without one is
+                    // answered as in whole delivery.
+                    match events.has_events().await {
+                        Err(e) => settle::<EventProcessingResponse>(Err(e), "invalid element")?,
+                        Ok(false) if !self.eventless_batches => verified(),
+                        Ok(_) => {
+                            let outcome = partner.on_event_stream(&ctx, batch, &mut events).await;
+                            settle(outcome, "event batch")?
+                        }
+                    }
+                    .into()
+                } else if batch.events.is_empty() && !self.eventless_batches {
+                    verified().into()
                 } else {
                     settle(partner.on_event_batch(&ctx, batch).await, "event batch")?.into()
                 }
@@ -283,6 +355,12 @@ impl Answer for DsrProcessingResponse {
     }
 }
 
+/// The answer to a verification request (a batch without events), which the partner never sees.
+fn verified() -> EventProcessingResponse {
+    tracing::debug!("verification request: answered without the partner");
+    EventProcessingResponse::default()
+}
+
 /// Maps a hook's outcome onto the answer to mParticle ([`PartnerError::settle`] decides;
 /// this builds the answer for the message at hand).
 fn settle<R: Answer>(outcome: Result<R, PartnerError>, what: &str) -> Result<R, FunctionError> {
@@ -315,7 +393,19 @@ where
     F: FnOnce(Message, Invocation) -> Fut,
     Fut: Future<Output = Result<Message, FunctionError>>,
 {
-    let span = tracing::info_span!(
+    let span = firehose_span(mode, &invocation);
+    async move {
+        let message = Message::decode_request(payload.as_ref()).map_err(undecodable)?;
+        drop(payload);
+        encode_answer(&serve(message, invocation).await?)
+    }
+    .instrument(span)
+    .await
+}
+
+/// The span of one invocation: its fields are recorded as the message is served.
+fn firehose_span(mode: &'static str, invocation: &Invocation) -> tracing::Span {
+    tracing::info_span!(
         "firehose",
         request_id = %invocation.request_id,
         mode,
@@ -324,17 +414,18 @@ where
         account_id = field::Empty,
         event_count = field::Empty,
         invalid_elements = field::Empty,
-    );
-    async move {
-        let message = Message::decode_request(payload.as_ref()).inspect_err(|e| {
-            tracing::error!(kind = %e.kind(), path = e.path(), reason = e.reason(), "undecodable message");
-        })?;
-        drop(payload);
-        serve(message, invocation)
-            .await?
-            .encode()
-            .map_err(|e| FunctionError::new(ErrorType::Internal, e.to_string()))
-    }
-    .instrument(span)
-    .await
+    )
+}
+
+/// Logs a message that does not decode and makes its error the function's.
+fn undecodable(error: DecodeError) -> FunctionError {
+    tracing::error!(kind = %error.kind(), path = error.path(), reason = error.reason(), "undecodable message");
+    error.into()
+}
+
+/// The answer's bytes.
+fn encode_answer(answer: &Message) -> Result<Vec<u8>, FunctionError> {
+    answer
+        .encode()
+        .map_err(|e| FunctionError::new(ErrorType::Internal, e.to_string()))
 }

@@ -98,7 +98,10 @@ pub mod prelude {
     pub use crate::error::{PartnerError, SettingError};
     pub use crate::flow::{RateLimit, fan_out_by_user};
     pub use crate::http::{ApiError, AuthFailure, PartnerApi};
-    pub use crate::partner::{Partner, RequestContext, Settings, process_batch};
+    pub use crate::partner::{
+        EventDelivery, EventStream, Partner, RequestContext, Settings, process_batch,
+        process_event_stream,
+    };
     pub use async_trait::async_trait;
 
     // The registration a partner answers the probe with.

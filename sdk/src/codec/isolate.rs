@@ -266,6 +266,21 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
     }
 }
 
+/// Decodes element `index` of the message's list `key`, taken out of the message (streamed
+/// delivery): in isolating mode, under the path the whole decode would give it, so that the
+/// element, its own invalid elements and its error are the ones the whole decode finds.
+pub(crate) fn decode_listed<T: DeserializeOwned>(
+    raw: &RawValue,
+    key: &str,
+    index: usize,
+) -> Result<T, InvalidElement> {
+    let _isolating = Isolating::enter();
+    push(Segment::Key(key.to_owned()));
+    push(Segment::Index(index));
+    decode_element::<T>(raw)
+        .map_err(|error| InvalidElement::new(index, current_path(), raw.to_owned(), error))
+}
+
 /// Decodes one captured element; the error's path is the element's path plus the path inside it.
 fn decode_element<T: DeserializeOwned>(raw: &RawValue) -> Result<T, DecodeError> {
     let depth = depth();

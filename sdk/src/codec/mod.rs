@@ -9,6 +9,7 @@
 pub(crate) mod error;
 pub(crate) mod isolate;
 pub(crate) mod lenient;
+pub(crate) mod outline;
 pub(crate) mod tagged;
 pub(crate) mod write;
 
@@ -17,6 +18,7 @@ pub use isolate::InvalidElement;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 /// A value could not be encoded (in practice only when a custom value fails to serialize).
 #[derive(Debug, thiserror::Error)]
@@ -67,8 +69,32 @@ pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError>
     }))
 }
 
+/// Decodes element `index` of the message's list `key` (captured as raw JSON, see [`outline`])
+/// as decoding the whole message decodes it: the element, or the [`InvalidElement`] that the
+/// whole decode would have kept in its place, with the same path and error.
+pub(crate) fn decode_element<T: DeserializeOwned>(
+    raw: &RawValue,
+    key: &str,
+    index: usize,
+) -> Result<T, InvalidElement> {
+    let text = raw.get();
+    let quick = {
+        let _quick = lenient::QuickScalars::enter();
+        strict::<T>(text.as_bytes(), Some(text))
+    };
+    if let Ok(value) = quick {
+        return Ok(value);
+    }
+    match strict::<T>(text.as_bytes(), Some(text)) {
+        Ok(value) => Ok(value),
+        Err(_) => isolate::decode_listed(raw, key, index),
+    }
+}
+
 /// One strict pass over the whole document: from `text`, the document as a `str` when it is
-/// UTF-8 throughout, else from its bytes.
+/// UTF-8 throughout, else from its bytes. Never inlined: its callers call it twice (quick, then
+/// exact), and each copy of a model's decoder costs the binary hundreds of kilobytes.
+#[inline(never)]
 fn strict<T: DeserializeOwned>(json: &[u8], text: Option<&str>) -> Result<T, serde_json::Error> {
     match text {
         Some(text) => {

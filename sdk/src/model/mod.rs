@@ -32,7 +32,7 @@ mod registration;
 mod runtime;
 mod string_map;
 mod validation;
-mod walk;
+pub(crate) mod walk;
 
 pub use crate::codec::InvalidElement;
 pub use crate::codec::tagged::Unrecognized;

@@ -1,20 +1,23 @@
 //! The `Partner` trait: what an integration implements. Every hook has a sensible default, so a
-//! partner writes only what its integration does.
+//! partner writes only what its integration does. Event batches come whole or, for partners that
+//! ask for it, as a stream of their events ([`EventDelivery`]).
 
 mod context;
 mod settings;
+mod stream;
 
 use async_trait::async_trait;
 
 pub use context::{Invocation, RequestContext};
 pub use settings::Settings;
+pub use stream::{EventDelivery, EventStream};
 
 use crate::error::{PartnerError, Settlement};
 use crate::model::{
     ApplicationStateTransitionEvent, AttributionEvent, AudienceMembershipChangeRequest,
     AudienceMembershipChangeResponse, AudienceSubscriptionRequest, AudienceSubscriptionResponse,
     CcpaConsentStateNotification, CustomEvent, DsrProcessingRequest, DsrProcessingResponse,
-    ErrorEvent, EventData, EventHeader, EventProcessingRequest, EventProcessingResponse,
+    ErrorEvent, Event, EventData, EventHeader, EventProcessingRequest, EventProcessingResponse,
     GdprConsentStateNotification, ImpressionEvent, InvalidElement, ModuleRegistrationResponse,
     PrivacySettingChangeEvent, ProductActionEvent, PromotionActionEvent, PushMessageOpenEvent,
     PushMessageReceiptEvent, PushSubscriptionEvent, ScreenViewEvent, SessionEndEvent,
@@ -23,7 +26,8 @@ use crate::model::{
 };
 
 /// Declares [`Partner`] from tables of its hooks that differ only in names and types, and from
-/// the same tables `walk_batch`, so that the batch walk calls every hook the trait declares.
+/// the same tables `walk_notifications` and `walk_events`, so that the batch walks call every
+/// hook the trait declares.
 /// Each row follows its hook's doc:
 ///
 /// * `notifications`, rows `Variant => hook(Notification)` of [`SystemNotification`]: the hook
@@ -96,12 +100,13 @@ macro_rules! partner_trait {
             )*
         }
 
-        /// The walk of [`process_batch`]: each notification, then each event, to its hook.
-        async fn walk_batch<P: Partner + ?Sized>(
+        /// The walk of [`process_batch`] and [`process_event_stream`] over the batch's system
+        /// notifications, each to its hook. `Some(response)` ends the batch there.
+        async fn walk_notifications<P: Partner + ?Sized>(
             partner: &P,
             ctx: &RequestContext,
             batch: &EventProcessingRequest,
-        ) -> Result<EventProcessingResponse, PartnerError> {
+        ) -> Result<Option<EventProcessingResponse>, PartnerError> {
             for notification in &batch.system_notifications {
                 let outcome = match notification {
                     $( SystemNotification::$nvariant(n) => partner.$nhook(ctx, batch, n).await, )*
@@ -114,10 +119,21 @@ macro_rules! partner_trait {
                     }
                 };
                 if let Some(response) = settle(outcome, "system notification")? {
-                    return Ok(response);
+                    return Ok(Some(response));
                 }
             }
-            for event in &batch.events {
+            Ok(None)
+        }
+
+        /// The walk of [`process_batch`] and [`process_event_stream`] over `events`, each to
+        /// its hook. `Some(response)` ends the batch there.
+        async fn walk_events<P: Partner + ?Sized>(
+            partner: &P,
+            ctx: &RequestContext,
+            batch: &EventProcessingRequest,
+            events: &[Event],
+        ) -> Result<Option<EventProcessingResponse>, PartnerError> {
+            for event in events {
                 let header = &event.header;
                 let outcome = match &event.data {
                     $( EventData::$evariant(e) => partner.$ehook(ctx, batch, header, e).await, )*
@@ -126,10 +142,10 @@ macro_rules! partner_trait {
                     }
                 };
                 if let Some(response) = settle(outcome, event.type_name())? {
-                    return Ok(response);
+                    return Ok(Some(response));
                 }
             }
-            Ok(EventProcessingResponse::default())
+            Ok(None)
         }
     };
 }
@@ -201,6 +217,30 @@ partner_trait! {
             batch: &EventProcessingRequest,
         ) -> Result<EventProcessingResponse, PartnerError> {
             process_batch(self, ctx, batch).await
+        }
+
+        /// How this partner takes event batches: decoded whole, to
+        /// [`on_event_batch`](Partner::on_event_batch) (the default), or
+        /// [`EventDelivery::Streamed`], to [`on_event_stream`](Partner::on_event_stream) with the
+        /// events decoded a slice at a time. Asked for every batch.
+        fn event_delivery(&self) -> EventDelivery {
+            EventDelivery::Whole
+        }
+
+        /// Handles an event batch in streamed delivery (see
+        /// [`event_delivery`](Partner::event_delivery)): `batch` holds every field but the events
+        /// (`batch.events` is empty), and `events` decodes them as they are read (see
+        /// [`EventStream`]). Events left unread are not processed: the answer is what this hook
+        /// returns. Default: [`process_event_stream`] (notifications, then each event to its
+        /// hook). As with [`on_event_batch`](Partner::on_event_batch), batches without events
+        /// are answered by the SDK unless the registration allows them.
+        async fn on_event_stream(
+            &self,
+            ctx: &RequestContext,
+            batch: &EventProcessingRequest,
+            events: &mut EventStream<'_>,
+        ) -> Result<EventProcessingResponse, PartnerError> {
+            process_event_stream(self, ctx, batch, events).await
         }
     }
 
@@ -320,7 +360,39 @@ pub async fn process_batch<P: Partner + ?Sized>(
     ctx: &RequestContext,
     batch: &EventProcessingRequest,
 ) -> Result<EventProcessingResponse, PartnerError> {
-    walk_batch(partner, ctx, batch).await
+    if let Some(response) = walk_notifications(partner, ctx, batch).await? {
+        return Ok(response);
+    }
+    Ok(walk_events(partner, ctx, batch, &batch.events)
+        .await?
+        .unwrap_or_default())
+}
+
+/// How many events [`process_event_stream`] decodes at a time.
+const STREAM_SLICE: usize = 256;
+
+/// [`process_batch`] for streamed delivery: system notifications first, then the events in array
+/// order, each to its own hook, decoded a slice at a time. The hooks get `batch` without its
+/// events (`batch.events` is empty in streamed delivery). The same rules apply: a
+/// [`PartnerError::Permanent`] from a hook drops that item, [`PartnerError::SuspendSubscription`]
+/// stops the walk and answers `suspend_subscription: true`, any other error stops the walk and
+/// is returned; so is an error from [`Partner::on_invalid_element`] for an event that cannot be
+/// decoded (see [`EventStream::next_slice`]).
+pub async fn process_event_stream<P: Partner + ?Sized>(
+    partner: &P,
+    ctx: &RequestContext,
+    batch: &EventProcessingRequest,
+    events: &mut EventStream<'_>,
+) -> Result<EventProcessingResponse, PartnerError> {
+    if let Some(response) = walk_notifications(partner, ctx, batch).await? {
+        return Ok(response);
+    }
+    while let Some(slice) = events.next_slice(STREAM_SLICE).await? {
+        if let Some(response) = walk_events(partner, ctx, batch, &slice).await? {
+            return Ok(response);
+        }
+    }
+    Ok(EventProcessingResponse::default())
 }
 
 /// Applies the per-item rules of [`process_batch`]: `Some(response)` ends the walk.
