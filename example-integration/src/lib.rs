@@ -4,8 +4,9 @@
 //! It shows what the SDK makes the default: one pooled client per execution environment, calls
 //! bounded by the invocation deadline, rate-limited per API key, retried on 429/5xx with the
 //! partner's `Retry-After`, and failing fast as retry-later when the wait does not fit, so that
-//! mParticle's own back-off takes over; events chunked for the bulk endpoint and sent with
-//! bounded concurrency; audience changes grouped per list.
+//! mParticle's own back-off takes over; events taken from the batch a slice at a time
+//! (streamed delivery, so that a 6 MB batch is served in little memory), chunked for the bulk
+//! endpoint and sent with bounded concurrency; audience changes grouped per list.
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -192,10 +193,17 @@ impl Partner for ExampleIntegration {
             .with_dsr_processing(DsrProcessingRegistration::erasure("acme.example").with_account_setting(api_key()))
     }
 
-    async fn on_event_batch(
+    fn event_delivery(&self) -> EventDelivery {
+        // A batch of up to 6 MB is served a slice at a time: the function's memory follows the
+        // slice, not the batch.
+        EventDelivery::Streamed
+    }
+
+    async fn on_event_stream(
         &self,
         ctx: &RequestContext,
         batch: &EventProcessingRequest,
+        events: &mut EventStream<'_>,
     ) -> Result<EventProcessingResponse, PartnerError> {
         // A user who opted out of the sale of their data is not forwarded.
         if batch
@@ -205,7 +213,7 @@ impl Partner for ExampleIntegration {
             == Some(true)
         {
             tracing::info!(
-                events = batch.events.len(),
+                events = events.len(),
                 "CCPA opt-out: not forwarding the batch"
             );
             return Ok(EventProcessingResponse::default());
@@ -218,14 +226,20 @@ impl Partner for ExampleIntegration {
             .runtime_environment
             .as_ref()
             .map(|r| r.platform().to_string());
-        let mut events: Vec<AcmeEvent> = batch
-            .events
-            .iter()
-            .filter_map(|e| mapping::event(&user, platform.as_deref(), e))
-            .collect();
-        events.sort_by_key(|e| e.timestamp);
-        if !events.is_empty() {
-            self.send_events(ctx, events).await?;
+        // A slice is one request's worth of events, decoded when the previous one is sent: the
+        // function holds one slice at a time however large the batch. mParticle's parallelism
+        // is across invocations (up to the function's concurrency), not within a batch.
+        let slice = self.config.max_events_per_request.max(1);
+        while let Some(slice) = events.next_slice(slice).await? {
+            let mut mapped: Vec<AcmeEvent> = slice
+                .iter()
+                .filter_map(|e| mapping::event(&user, platform.as_deref(), e))
+                .collect();
+            drop(slice);
+            mapped.sort_by_key(|e| e.timestamp);
+            if !mapped.is_empty() {
+                self.send_events(ctx, mapped).await?;
+            }
         }
         Ok(EventProcessingResponse::default())
     }
