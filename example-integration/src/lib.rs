@@ -196,7 +196,7 @@ impl Partner for ExampleIntegration {
     fn event_delivery(&self) -> EventDelivery {
         // A batch of up to 6 MB is served a slice at a time: the function's memory follows the
         // slice, not the batch.
-        EventDelivery::Streamed
+        EventDelivery::streamed()
     }
 
     async fn on_event_stream(

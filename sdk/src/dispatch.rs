@@ -16,7 +16,7 @@ use crate::model::{
     AudienceMembershipChangeResponse, AudienceSubscriptionResponse, DsrProcessingResponse,
     EventProcessingResponse, Message, MessageBody, ModuleRegistrationResponse, RegistrationErrors,
 };
-use crate::partner::{EventDelivery, EventStream, Invocation, Partner, RequestContext, Settings};
+use crate::partner::{EventStream, Invocation, Partner, RequestContext, Settings};
 
 /// Serves Firehose requests with a [`Partner`]. Built once per execution environment (it
 /// validates the registration) and cheap to clone.
@@ -87,14 +87,17 @@ impl<P: Partner> Dispatcher<P> {
     /// [`handle`](Self::handle) for a payload it may own: the payload is dropped as soon as it
     /// is decoded, so that a large batch's bytes are not held while the partner serves it.
     ///
-    /// In streamed delivery ([`Partner::event_delivery`]) a batch's payload is kept instead, and
-    /// its events are decoded as the partner reads them.
+    /// In streamed delivery ([`Partner::event_delivery`]) a large batch's payload is kept
+    /// instead, and its events are decoded as the partner reads them.
     pub(crate) async fn handle_payload<B: AsRef<[u8]>>(
         &self,
         payload: B,
         invocation: Invocation,
     ) -> Result<Vec<u8>, FunctionError> {
-        if self.partner.event_delivery() == EventDelivery::Streamed
+        if self
+            .partner
+            .event_delivery()
+            .reads_as_streamed(payload.as_ref().len())
             && let Some(outline) = outline::outline(payload.as_ref())
         {
             return self
@@ -218,7 +221,7 @@ impl<P: Partner> Dispatcher<P> {
             MessageBody::ModuleRegistrationRequest(_) => (*self.registration).clone().into(),
             MessageBody::EventProcessingRequest(batch) => {
                 span.record("event_count", raw.map_or(batch.events.len(), |r| r.len()));
-                if partner.event_delivery() == EventDelivery::Streamed {
+                if partner.event_delivery().is_streamed() {
                     let mut events = match raw {
                         Some(raw) => EventStream::raw(raw, partner, &ctx),
                         None => EventStream::decoded(

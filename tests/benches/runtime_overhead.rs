@@ -2,6 +2,10 @@
 //! partner I/O), measured two ways:
 //!
 //! * `dispatcher`: decode, dispatch to every event hook, encode the response, in-process;
+//! * `streamed`: the same in streamed delivery, each event to its hook by the default
+//!   `on_event_stream` (a batch this small is decoded whole first);
+//! * `streamed, read`: the same with the events decoded as they are read, as streamed delivery
+//!   reads a large batch;
 //! * `runtime loop`: the same through `lambda_runtime`'s real loop against a mock Runtime API on
 //!   loopback (adds the loop's HTTP round trips to the Runtime API, as on Lambda).
 //!
@@ -10,9 +14,24 @@
 use std::time::{Duration, Instant};
 
 use firehose_tests::Noop;
+use mparticle_firehose::prelude::*;
 use mparticle_firehose::testing::generate::BatchGenerator;
 use mparticle_firehose::testing::runtime_api::{MockRuntimeApi, Outcome};
 use mparticle_firehose::testing::{self, InvocationBuilder};
+
+/// [`Noop`] in streamed delivery.
+struct Streamed(EventDelivery);
+
+#[async_trait]
+impl Partner for Streamed {
+    fn registration(&self) -> ModuleRegistrationResponse {
+        Noop.registration()
+    }
+
+    fn event_delivery(&self) -> EventDelivery {
+        self.0
+    }
+}
 
 const WARMUP: usize = 200;
 const ROUNDS: usize = 3_000;
@@ -56,6 +75,27 @@ fn main() {
             }
         }
         report("dispatcher", samples);
+
+        // The same in streamed delivery: decoded whole first, then read as it goes.
+        for (name, delivery) in [
+            ("streamed", EventDelivery::streamed()),
+            ("streamed, read", EventDelivery::Streamed { from_bytes: 0 }),
+        ] {
+            let streamed = testing::dispatcher(Streamed(delivery));
+            let mut samples = Vec::with_capacity(ROUNDS);
+            for i in 0..WARMUP + ROUNDS {
+                let started = Instant::now();
+                let out = streamed
+                    .handle(&payload, InvocationBuilder::new().build())
+                    .await;
+                let took = started.elapsed();
+                assert!(out.is_ok());
+                if i >= WARMUP {
+                    samples.push(took);
+                }
+            }
+            report(name, samples);
+        }
 
         // Through lambda_runtime's loop, against a mock Runtime API on loopback.
         let api = MockRuntimeApi::start().await.expect("a mock Runtime API");

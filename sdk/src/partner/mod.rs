@@ -221,8 +221,9 @@ partner_trait! {
 
         /// How this partner takes event batches: decoded whole, to
         /// [`on_event_batch`](Partner::on_event_batch) (the default), or
-        /// [`EventDelivery::Streamed`], to [`on_event_stream`](Partner::on_event_stream) with the
-        /// events decoded a slice at a time. Asked for every batch.
+        /// [`EventDelivery::streamed`], to [`on_event_stream`](Partner::on_event_stream) a slice
+        /// of events at a time, a large batch's events decoded as they are read. Asked for every
+        /// batch.
         fn event_delivery(&self) -> EventDelivery {
             EventDelivery::Whole
         }

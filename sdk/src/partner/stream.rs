@@ -16,16 +16,54 @@ use crate::model::Event;
 use crate::model::walk::Walk;
 
 /// How the SDK hands event batches to a partner ([`Partner::event_delivery`]).
+///
+/// ```
+/// use mparticle_firehose::partner::EventDelivery;
+///
+/// assert_eq!(EventDelivery::default(), EventDelivery::Whole);
+/// assert_eq!(
+///     EventDelivery::streamed(),
+///     EventDelivery::Streamed { from_bytes: 512 * 1024 }
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EventDelivery {
     /// Each batch is decoded whole and handed to [`Partner::on_event_batch`]. The default.
     #[default]
     Whole,
-    /// Each batch goes to [`Partner::on_event_stream`], with its events decoded a slice at a time
-    /// as the partner reads them ([`EventStream`]). For partners that forward events in chunks
-    /// and want a large batch served in little memory.
-    Streamed,
+    /// Each batch goes to [`Partner::on_event_stream`], its events a slice at a time
+    /// ([`EventStream`]). For partners that forward events in chunks and want a large batch
+    /// served in little memory.
+    Streamed {
+        /// From this payload size on, the events are decoded as the partner reads them, so that
+        /// only the slice at hand is a model. A smaller batch is decoded whole (faster: its
+        /// events are read once) and its events are handed over the same way.
+        from_bytes: usize,
+    },
+}
+
+impl EventDelivery {
+    /// The payload size from which [`streamed`](Self::streamed) decodes events as they are
+    /// read: below it, a whole model is under a megabyte, less than the process itself.
+    pub const STREAM_FROM_BYTES: usize = 512 * 1024;
+
+    /// [`Streamed`](Self::Streamed) from [`STREAM_FROM_BYTES`](Self::STREAM_FROM_BYTES).
+    pub const fn streamed() -> Self {
+        Self::Streamed {
+            from_bytes: Self::STREAM_FROM_BYTES,
+        }
+    }
+
+    /// Whether batches go to [`Partner::on_event_stream`].
+    pub(crate) fn is_streamed(self) -> bool {
+        matches!(self, Self::Streamed { .. })
+    }
+
+    /// Whether a payload of `len` bytes is decoded as its events are read.
+    pub(crate) fn reads_as_streamed(self, len: usize) -> bool {
+        matches!(self, Self::Streamed { from_bytes } if len >= from_bytes)
+    }
 }
 
 /// The events of a batch in streamed delivery, decoded a slice at a time
@@ -48,7 +86,7 @@ pub enum EventDelivery {
 ///     }
 ///
 ///     fn event_delivery(&self) -> EventDelivery {
-///         EventDelivery::Streamed
+///         EventDelivery::streamed()
 ///     }
 ///
 ///     async fn on_event_stream(
