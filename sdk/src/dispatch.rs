@@ -221,7 +221,9 @@ impl<P: Partner> Dispatcher<P> {
             MessageBody::ModuleRegistrationRequest(_) => (*self.registration).clone().into(),
             MessageBody::EventProcessingRequest(batch) => {
                 span.record("event_count", raw.map_or(batch.events.len(), |r| r.len()));
-                if partner.event_delivery().is_streamed() {
+                // Events still in the payload were read for a streamed partner: they go to
+                // the stream whatever the partner answers now.
+                if raw.is_some() || partner.event_delivery().is_streamed() {
                     let mut events = match raw {
                         Some(raw) => EventStream::raw(raw, partner, &ctx),
                         None => EventStream::decoded(

@@ -282,6 +282,9 @@ pub(crate) fn decode_listed<T: DeserializeOwned>(
 }
 
 /// Decodes one captured element; the error's path is the element's path plus the path inside it.
+/// Never inlined: each copy of the decoders it instantiates (with path recording, and with
+/// `serde_path_to_error`) costs the binary hundreds of kilobytes.
+#[inline(never)]
 fn decode_element<T: DeserializeOwned>(raw: &RawValue) -> Result<T, DecodeError> {
     let depth = depth();
     let mut de = serde_json::Deserializer::from_str(raw.get());

@@ -225,7 +225,9 @@ impl<'de, A: MapAccess<'de>, H: Header> MapAccess<'de> for Intercept<'_, A, H> {
     }
 }
 
-/// Decodes a family object from a JSON map.
+/// Decodes a family object from a JSON map. Never inlined: a family's decoder is large, and one
+/// copy serves every caller (a list element, a single event in streamed delivery, ...).
+#[inline(never)]
 pub(crate) fn decode_map<'de, T: Tagged, A: MapAccess<'de>>(mut map: A) -> Result<T, A::Error> {
     let Some(first) = map.next_key::<Key<'de>>()? else {
         return Err(missing_type::<T, _>());
