@@ -14,6 +14,7 @@
 use std::time::{Duration, Instant};
 
 use firehose_tests::Noop;
+use mparticle_firehose::Dispatcher;
 use mparticle_firehose::prelude::*;
 use mparticle_firehose::testing::generate::BatchGenerator;
 use mparticle_firehose::testing::runtime_api::{MockRuntimeApi, Outcome};
@@ -49,6 +50,23 @@ fn report(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
+/// The time of each in-process invocation after the warm-up.
+async fn in_process<P: Partner>(dispatcher: &Dispatcher<P>, payload: &[u8]) -> Vec<Duration> {
+    let mut samples = Vec::with_capacity(ROUNDS);
+    for i in 0..WARMUP + ROUNDS {
+        let started = Instant::now();
+        let out = dispatcher
+            .handle(payload, InvocationBuilder::new().build())
+            .await;
+        let took = started.elapsed();
+        assert!(out.is_ok());
+        if i >= WARMUP {
+            samples.push(took);
+        }
+    }
+    samples
+}
+
 fn main() {
     let payload = testing::messages::encode(&BatchGenerator::new(7).event_batch(100));
     println!("100-event batch: {} bytes", payload.len());
@@ -62,19 +80,7 @@ fn main() {
         let dispatcher = testing::dispatcher(Noop);
 
         // In-process: decode, dispatch, encode.
-        let mut samples = Vec::with_capacity(ROUNDS);
-        for i in 0..WARMUP + ROUNDS {
-            let started = Instant::now();
-            let out = dispatcher
-                .handle(&payload, InvocationBuilder::new().build())
-                .await;
-            let took = started.elapsed();
-            assert!(out.is_ok());
-            if i >= WARMUP {
-                samples.push(took);
-            }
-        }
-        report("dispatcher", samples);
+        report("dispatcher", in_process(&dispatcher, &payload).await);
 
         // The same in streamed delivery: decoded whole first, then read as it goes.
         for (name, delivery) in [
@@ -82,19 +88,7 @@ fn main() {
             ("streamed, read", EventDelivery::Streamed { from_bytes: 0 }),
         ] {
             let streamed = testing::dispatcher(Streamed(delivery));
-            let mut samples = Vec::with_capacity(ROUNDS);
-            for i in 0..WARMUP + ROUNDS {
-                let started = Instant::now();
-                let out = streamed
-                    .handle(&payload, InvocationBuilder::new().build())
-                    .await;
-                let took = started.elapsed();
-                assert!(out.is_ok());
-                if i >= WARMUP {
-                    samples.push(took);
-                }
-            }
-            report(name, samples);
+            report(name, in_process(&streamed, &payload).await);
         }
 
         // Through lambda_runtime's loop, against a mock Runtime API on loopback.
