@@ -169,7 +169,7 @@ impl<'a> EventStream<'a> {
 
     /// How many events are still to be read.
     pub fn remaining(&self) -> usize {
-        self.len - self.read + usize::from(self.first.is_some())
+        self.len.saturating_sub(self.read) + usize::from(self.first.is_some())
     }
 
     /// The next events in array order, at most `max` of them (at least one is asked for when
