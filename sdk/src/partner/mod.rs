@@ -230,8 +230,8 @@ partner_trait! {
 
         /// Handles an event batch in streamed delivery (see
         /// [`event_delivery`](Partner::event_delivery)): `batch` holds every field but the events
-        /// (`batch.events` is empty), and `events` decodes them as they are read (see
-        /// [`EventStream`]). Events left unread are not processed: the answer is what this hook
+        /// (`batch.events` is empty), and `events` hands them over a slice at a time, a large
+        /// batch's decoded as they are read (see [`EventStream`]). Events left unread are not processed: the answer is what this hook
         /// returns. Default: [`process_event_stream`] (notifications, then each event to its
         /// hook). As with [`on_event_batch`](Partner::on_event_batch), batches without events
         /// are answered by the SDK unless the registration allows them.

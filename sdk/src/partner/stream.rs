@@ -66,8 +66,9 @@ impl EventDelivery {
     }
 }
 
-/// The events of a batch in streamed delivery, decoded a slice at a time
-/// ([`next_slice`](Self::next_slice)).
+/// The events of a batch in streamed delivery, handed over a slice at a time
+/// ([`next_slice`](Self::next_slice)). A large batch's events are decoded as they are read;
+/// a batch under [`EventDelivery::Streamed`]'s `from_bytes` was decoded whole first.
 ///
 /// Events that cannot be decoded are handed to [`Partner::on_invalid_element`] as the stream
 /// reaches them, exactly as whole delivery hands them over before the batch, and are not in the
