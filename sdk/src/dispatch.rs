@@ -10,8 +10,8 @@ use futures::FutureExt;
 use tracing::{Instrument, field};
 
 use crate::codec::DecodeError;
-use crate::codec::outline::{self, RawEvents};
 use crate::error::{ErrorType, FunctionError, PartnerError, Settlement};
+use crate::model::outline::{self, RawEvents};
 use crate::model::{
     AudienceMembershipChangeResponse, AudienceSubscriptionResponse, DsrProcessingResponse,
     EventProcessingResponse, Message, MessageBody, ModuleRegistrationResponse, RegistrationErrors,

@@ -9,7 +9,6 @@
 pub(crate) mod error;
 pub(crate) mod isolate;
 pub(crate) mod lenient;
-pub(crate) mod outline;
 pub(crate) mod tagged;
 pub(crate) mod write;
 
@@ -69,9 +68,10 @@ pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError>
     }))
 }
 
-/// Decodes element `index` of the message's list `key` (captured as raw JSON, see [`outline`])
-/// as decoding the whole message decodes it: the element, or the [`InvalidElement`] that the
-/// whole decode would have kept in its place, with the same path and error.
+/// Decodes element `index` of the message's list `key`, captured as raw JSON (as streamed
+/// delivery captures a batch's events), as decoding the whole message decodes it: the element,
+/// or the [`InvalidElement`] that the whole decode would have kept in its place, with the same
+/// path and error.
 pub(crate) fn decode_element<T: DeserializeOwned>(
     raw: &RawValue,
     key: &str,

@@ -28,6 +28,7 @@ mod event;
 mod identity;
 mod list;
 mod message;
+pub(crate) mod outline;
 mod registration;
 mod runtime;
 mod string_map;

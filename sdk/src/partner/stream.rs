@@ -10,9 +10,9 @@
 use super::{Partner, RequestContext};
 use crate::codec;
 use crate::codec::InvalidElement;
-use crate::codec::outline::RawEvents;
 use crate::error::{PartnerError, Settlement};
 use crate::model::Event;
+use crate::model::outline::RawEvents;
 use crate::model::walk::Walk;
 
 /// How the SDK hands event batches to a partner ([`Partner::event_delivery`]).

@@ -18,6 +18,8 @@ use serde::Deserialize;
 use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::MessageType;
+
 /// A batch split for streamed delivery.
 pub(crate) struct Outline<'a> {
     /// The payload with its `events` array emptied (`"events":[]`).
@@ -108,7 +110,7 @@ pub(crate) fn outline(payload: &[u8]) -> Option<Outline<'_>> {
     let mut de = serde_json::Deserializer::from_str(text);
     let fields = Fields::deserialize(&mut de).ok()?;
     de.end().ok()?;
-    if fields.message_type.as_deref() != Some("event_processing_request") {
+    if fields.message_type.as_deref() != Some(MessageType::EventProcessingRequest.as_str()) {
         return None;
     }
     let elements = fields.events?;
