@@ -40,14 +40,7 @@ pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError>
     // then does not validate every string again. A document that is not UTF-8 throughout (which
     // serde_json tolerates inside values it skips) is read from the bytes.
     let text = std::str::from_utf8(json).ok();
-    let quick = {
-        let _quick = lenient::QuickScalars::enter();
-        strict::<T>(json, text)
-    };
-    if let Ok(value) = quick {
-        return Ok(value);
-    }
-    let strict = match strict::<T>(json, text) {
+    let strict = match strict_passes::<T>(json, text) {
         Ok(value) => return Ok(value),
         Err(e) => e,
     };
@@ -78,16 +71,23 @@ pub(crate) fn decode_element<T: DeserializeOwned>(
     index: usize,
 ) -> Result<T, InvalidElement> {
     let text = raw.get();
+    strict_passes::<T>(text.as_bytes(), Some(text))
+        .or_else(|_| isolate::decode_listed(raw, key, index))
+}
+
+/// Passes 1 and 2 of [`decode`]: strict and quick, then, if that fails, strict with text fields
+/// read exactly. The error is the second pass's.
+fn strict_passes<T: DeserializeOwned>(
+    json: &[u8],
+    text: Option<&str>,
+) -> Result<T, serde_json::Error> {
     let quick = {
         let _quick = lenient::QuickScalars::enter();
-        strict::<T>(text.as_bytes(), Some(text))
+        strict::<T>(json, text)
     };
-    if let Ok(value) = quick {
-        return Ok(value);
-    }
-    match strict::<T>(text.as_bytes(), Some(text)) {
+    match quick {
         Ok(value) => Ok(value),
-        Err(_) => isolate::decode_listed(raw, key, index),
+        Err(_) => strict::<T>(json, text),
     }
 }
 
