@@ -40,72 +40,97 @@ macro_rules! wire_struct {
     };
     (@start $h:tt) => { wire_struct!(@end $h []); };
 
-    // A field's serde attribute: its own, or its type's (most specific type first). `@opt` is an
-    // option read with a lenient reader and left out when `None`, `@read` a value always written.
-    (@type $k:tt [$($a:tt)+] $($r:tt)*) => { wire_struct!(@push $k [$($a)*]); };
+    // A field's serde attribute and its fast reader (see `codec::fast`): its own attribute and
+    // serde's reading of it (a Java `if true` flag is read by the fast reader's own), or its
+    // type's (most specific type first). `@opt` is an option read with a lenient reader and left
+    // out when `None`, `@read` a value always written.
+    (@type $k:tt [deserialize_with = "l::bool", $($a:tt)*] $($r:tt)*) => {
+        wire_struct!(@push $k [deserialize_with = "l::bool", $($a)*] {crate::codec::fast::bool});
+    };
+    (@type $k:tt [$($a:tt)+] $($r:tt)*) => { wire_struct!(@push $k [$($a)*] {via}); };
     (@type $k:tt [] Option<CompactString> $($r:tt)*) => { wire_struct!(@push $k [
         deserialize_with = "crate::codec::lenient::string",
         skip_serializing_if = "crate::codec::lenient::is_blank"
-    ]); };
-    (@type $k:tt [] Option<i32> $($r:tt)*) => { wire_struct!(@opt $k "crate::codec::lenient::opt_i32"); };
-    (@type $k:tt [] Option<i64> $($r:tt)*) => { wire_struct!(@opt $k "crate::codec::lenient::opt_i64"); };
-    (@type $k:tt [] Option<f64> $($r:tt)*) => { wire_struct!(@opt $k "crate::codec::lenient::opt_f64"); };
-    (@type $k:tt [] Option<bool> $($r:tt)*) => { wire_struct!(@opt $k "crate::codec::lenient::opt_bool"); };
-    (@type $k:tt [] Option<Uuid> $($r:tt)*) => { wire_struct!(@opt $k "crate::codec::lenient::uuid"); };
-    (@type $k:tt [] Option<Decimal> $($r:tt)*) => { wire_struct!(@opt $k "crate::model::Decimal::lenient"); };
-    (@type $k:tt [] Option<$t:ty> $($r:tt)*) => {
-        wire_struct!(@push $k [skip_serializing_if = "Option::is_none"]);
+    ] {crate::codec::fast::opt_text}); };
+    (@type $k:tt [] Option<i32> $($r:tt)*) => {
+        wire_struct!(@opt $k "crate::codec::lenient::opt_i32" crate::codec::fast::opt_i32);
     };
-    (@type $k:tt [] i32 $($r:tt)*) => { wire_struct!(@read $k "crate::codec::lenient::i32"); };
-    (@type $k:tt [] i64 $($r:tt)*) => { wire_struct!(@read $k "crate::codec::lenient::i64"); };
-    (@type $k:tt [] f64 $($r:tt)*) => { wire_struct!(@read $k "crate::codec::lenient::f64"); };
-    (@type $k:tt [] bool $($r:tt)*) => { wire_struct!(@read $k "crate::codec::lenient::bool"); };
+    (@type $k:tt [] Option<i64> $($r:tt)*) => {
+        wire_struct!(@opt $k "crate::codec::lenient::opt_i64" crate::codec::fast::opt_i64);
+    };
+    (@type $k:tt [] Option<f64> $($r:tt)*) => {
+        wire_struct!(@opt $k "crate::codec::lenient::opt_f64" crate::codec::fast::opt_f64);
+    };
+    (@type $k:tt [] Option<bool> $($r:tt)*) => {
+        wire_struct!(@opt $k "crate::codec::lenient::opt_bool" crate::codec::fast::opt_bool);
+    };
+    (@type $k:tt [] Option<Uuid> $($r:tt)*) => {
+        wire_struct!(@opt $k "crate::codec::lenient::uuid" crate::codec::fast::uuid);
+    };
+    (@type $k:tt [] Option<Decimal> $($r:tt)*) => {
+        wire_struct!(@opt $k "crate::model::Decimal::lenient" crate::model::Decimal::fast_lenient);
+    };
+    (@type $k:tt [] Option<$t:ty> $($r:tt)*) => {
+        wire_struct!(@push $k [skip_serializing_if = "Option::is_none"] {crate::codec::fast::option});
+    };
+    (@type $k:tt [] i32 $($r:tt)*) => {
+        wire_struct!(@read $k "crate::codec::lenient::i32" crate::codec::fast::i32);
+    };
+    (@type $k:tt [] i64 $($r:tt)*) => {
+        wire_struct!(@read $k "crate::codec::lenient::i64" crate::codec::fast::i64);
+    };
+    (@type $k:tt [] f64 $($r:tt)*) => {
+        wire_struct!(@read $k "crate::codec::lenient::f64" crate::codec::fast::f64);
+    };
+    (@type $k:tt [] bool $($r:tt)*) => {
+        wire_struct!(@read $k "crate::codec::lenient::bool" crate::codec::fast::bool);
+    };
     (@type $k:tt [] List<Option<CompactString>> $($r:tt)*) => { wire_struct!(@push $k [
         deserialize_with = "crate::model::list::strings",
         skip_serializing_if = "crate::model::List::is_blank"
-    ]); };
+    ] {crate::model::list::fast_strings}); };
     (@type $k:tt [] List<$t:ty> $($r:tt)*) => { wire_struct!(@push $k [
         skip_serializing_if = "crate::model::List::is_blank"
-    ]); };
+    ] {crate::model::list::fast_list}); };
     (@type $k:tt [] StringMap $($r:tt)*) => { wire_struct!(@push $k [
         deserialize_with = "crate::codec::lenient::string_map",
         serialize_with = "crate::codec::lenient::write_string_map",
         skip_serializing_if = "crate::codec::lenient::map_is_blank"
-    ]); };
+    ] {crate::codec::fast::string_map}); };
     (@type $k:tt [] BTreeMap<CompactString, List<Option<CompactString>>> $($r:tt)*) => { wire_struct!(@push $k [
         deserialize_with = "crate::model::list::string_lists",
         serialize_with = "crate::model::list::write_lists",
         skip_serializing_if = "crate::model::list::lists_are_blank"
-    ]); };
+    ] {via}); };
     (@type $k:tt [] BTreeMap<CompactString, StringMap> $($r:tt)*) => {
         wire_struct!(@push $k [
             deserialize_with = "crate::codec::lenient::nested_string_map",
             serialize_with = "crate::codec::lenient::write_nested_map",
             skip_serializing_if = "crate::codec::lenient::nested_map_is_blank"
-        ]);
+        ] {via});
     };
     (@type $k:tt [] BTreeMap<$kt:ty, $t:ty> $($r:tt)*) => { wire_struct!(@push $k [
         deserialize_with = "crate::codec::lenient::map", skip_serializing_if = "BTreeMap::is_empty"
-    ]); };
-    (@opt $k:tt $read:literal) => {
-        wire_struct!(@push $k [deserialize_with = $read, skip_serializing_if = "Option::is_none"]);
+    ] {via}); };
+    (@opt $k:tt $read:literal $fast:path) => {
+        wire_struct!(@push $k [deserialize_with = $read, skip_serializing_if = "Option::is_none"] {$fast});
     };
-    (@read $k:tt $read:literal) => { wire_struct!(@push $k [deserialize_with = $read]); };
+    (@read $k:tt $read:literal $fast:path) => { wire_struct!(@push $k [deserialize_with = $read] {$fast}); };
 
     // Adds the field with its attribute, then reads the next one; with none left, the struct.
     (@push [$h:tt [$($e:tt)*] $p:tt [$t:ty $(= $v:expr)?,
-        $(#[doc = $d:literal])* $(#[serde($($own:tt)*)])? pub $f:ident: $($r:tt)*]] $a:tt) => {
-        wire_struct!(@type [$h [$($e)* {$p $a $t $(= $v)?}] [$(#[doc = $d])* pub $f:] [$($r)*]]
+        $(#[doc = $d:literal])* $(#[serde($($own:tt)*)])? pub $f:ident: $($r:tt)*]] $a:tt $fast:tt) => {
+        wire_struct!(@type [$h [$($e)* {$p $a $fast $t $(= $v)?}] [$(#[doc = $d])* pub $f:] [$($r)*]]
             [$($($own)*)?] $($r)*);
     };
-    (@push [$h:tt [$($e:tt)*] $p:tt [$t:ty $(= $v:expr)?,]] $a:tt) => {
-        wire_struct!(@end $h [$($e)* {$p $a $t $(= $v)?}]);
+    (@push [$h:tt [$($e:tt)*] $p:tt [$t:ty $(= $v:expr)?,]] $a:tt $fast:tt) => {
+        wire_struct!(@end $h [$($e)* {$p $a $fast $t $(= $v)?}]);
     };
 
     // Every field read: the struct, its `Default` (each field's `= value`, or its type's), and
     // for a header, its reader.
     (@end [$header:tt $name:ident [$($meta:tt)*]]
-        [$({[$(#[doc = $d:literal])* pub $f:ident:] [$($a:tt)*] $t:ty $(= $v:expr)?})*]) => {
+        [$({[$(#[doc = $d:literal])* pub $f:ident:] [$($a:tt)*] $fast:tt $t:ty $(= $v:expr)?})*]) => {
         wire_struct!(@struct $header $($meta)* pub struct $name {
             $($(#[doc = $d])* #[serde($($a)*)] pub $f: $t,)*
         });
@@ -116,7 +141,7 @@ macro_rules! wire_struct {
             }
         }
 
-        wire_struct!(@header $header $name $($f: $t [$($a)*],)*);
+        wire_struct!(@header $header $name $($f: $t [$($a)*] $fast,)*);
     };
     (@default) => { ::core::default::Default::default() };
     (@default $v:expr) => { $v };
@@ -131,8 +156,43 @@ macro_rules! wire_struct {
         $($item)*
     };
 
-    (@header [] $($fields:tt)*) => {};
-    (@header [Header] $name:ident $($f:ident: $t:ty [$($a:tt)*],)*) => {
+    // A plain struct: its fast reader, field by field (a field read twice gives up, as serde's
+    // derived decoder refuses it).
+    (@header [] $name:ident $($f:ident: $t:ty [$($a:tt)*] $fast:tt,)*) => {
+        impl $crate::codec::fast::FastFields for $name {
+            #[allow(unused_variables)]
+            fn fast_field(
+                &mut self,
+                key: &str,
+                r: &mut $crate::codec::fast::Reader<'_>,
+                seen: &mut u64,
+            ) -> $crate::codec::fast::Fast<bool> {
+                #[allow(dead_code)]
+                const NAMES: &[&str] = &[$(stringify!($f)),*];
+                let known = match key {
+                    $(
+                        stringify!($f) => {
+                            const BIT: u64 = $crate::codec::fast::field_bit(NAMES, stringify!($f));
+                            $crate::codec::fast::first_time(seen, BIT)?;
+                            self.$f = wire_struct!(@fast r $fast [$($a)*] $t);
+                            true
+                        }
+                    )*
+                    _ => false,
+                };
+                Ok(known)
+            }
+        }
+
+        impl $crate::codec::fast::FastRead for $name {
+            fn fast_read(r: &mut $crate::codec::fast::Reader<'_>) -> $crate::codec::fast::Fast<Self> {
+                $crate::codec::fast::fast_struct(r)
+            }
+        }
+    };
+    // A family's header: its serde reader and its fast reader, which both keep the last of a
+    // repeated field.
+    (@header [Header] $name:ident $($f:ident: $t:ty [$($a:tt)*] $fast:tt,)*) => {
         impl $crate::codec::tagged::Header for $name {
             fn take<'de, A: ::serde::de::MapAccess<'de>>(
                 &mut self,
@@ -151,8 +211,29 @@ macro_rules! wire_struct {
                 }
                 Ok(true)
             }
+
+            fn fast_take(
+                &mut self,
+                key: &str,
+                r: &mut $crate::codec::fast::Reader<'_>,
+            ) -> $crate::codec::fast::Fast<bool> {
+                match key {
+                    $( stringify!($f) => self.$f = wire_struct!(@fast r $fast [$($a)*] $t), )*
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            }
         }
     };
+
+    // A field's value, read by the fast reader: by serde (the field's own attribute) on the
+    // value's text alone, or by the reader the field's type names.
+    (@fast $r:ident {via} [$($a:tt)*] $t:ty) => {{
+        #[derive(::serde::Deserialize)]
+        struct Field(#[serde($($a)*)] $t);
+        $r.via_serde::<Field>()?.0
+    }};
+    (@fast $r:ident {$read:path} $a:tt $t:ty) => { $read($r)? };
 
     ($($(#[$meta:meta])* pub struct $name:ident $(: $header:ident)? { $($fields:tt)* })*) => {$(
         wire_struct!(@start [[$($header)?] $name [$(#[$meta])*]] $($fields)*);
@@ -228,6 +309,12 @@ macro_rules! wire_enum {
             }
         }
 
+        impl $crate::codec::fast::FastRead for $name {
+            fn fast_read(r: &mut $crate::codec::fast::Reader<'_>) -> $crate::codec::fast::Fast<Self> {
+                $crate::codec::fast::wire_enum(r)
+            }
+        }
+
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 match $crate::codec::lenient::opt_enum::<D, $name>(d)? {
@@ -297,6 +384,17 @@ macro_rules! tagged_family {
                 }
             }
 
+            fn fast_body<H: $crate::codec::tagged::Header>(
+                tag: &str,
+                r: &mut $crate::codec::fast::Reader<'_>,
+                header: &mut H,
+            ) -> $crate::codec::fast::Fast<Self> {
+                match tag {
+                    $( $wire => $crate::codec::tagged::fast_variant::<$ty, H>(r, header).map($name::$variant), )*
+                    _ => Err($crate::codec::fast::Bail),
+                }
+            }
+
             fn type_name(&self) -> &str {
                 match self {
                     $( $name::$variant(_) => $wire, )*
@@ -325,6 +423,12 @@ macro_rules! tagged_family {
         impl<'de> ::serde::Deserialize<'de> for $tagged {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 $crate::codec::tagged::deserialize::<Self, D>(d)
+            }
+        }
+
+        impl $crate::codec::fast::FastRead for $tagged {
+            fn fast_read(r: &mut $crate::codec::fast::Reader<'_>) -> $crate::codec::fast::Fast<Self> {
+                $crate::codec::tagged::fast_read::<Self>(r)
             }
         }
     };

@@ -7,6 +7,7 @@
 //! are the entry points.
 
 pub(crate) mod error;
+pub(crate) mod fast;
 pub(crate) mod isolate;
 pub(crate) mod lenient;
 pub(crate) mod tagged;
@@ -36,10 +37,26 @@ pub struct EncodeError(#[from] serde_json::Error);
 /// 4. when that fails too (the damage is not inside a list element): with path tracking, in
 ///    isolating mode, to report the document's own error and where it is.
 pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError> {
-    // The document is checked to be UTF-8 once, as a whole: reading from a `str`, serde_json
-    // then does not validate every string again. A document that is not UTF-8 throughout (which
-    // serde_json tolerates inside values it skips) is read from the bytes.
+    decode_passes(json, std::str::from_utf8(json).ok())
+}
+
+/// Decodes a document of the model: with the fast reader ([`fast`]) when it can, which real
+/// traffic lets it, else with [`decode`]'s passes. The result is the same either way.
+pub(crate) fn decode_model<T: DeserializeOwned + fast::FastRead>(
+    json: &[u8],
+) -> Result<T, DecodeError> {
+    // The document is checked to be UTF-8 once, as a whole: the fast reader and serde_json
+    // then read a `str` and do not validate every string again. A document that is not UTF-8
+    // throughout (which serde_json tolerates inside values it skips) is read from the bytes.
     let text = std::str::from_utf8(json).ok();
+    if let Some(Ok(value)) = text.map(fast::read_document::<T>) {
+        return Ok(value);
+    }
+    decode_passes(json, text)
+}
+
+/// [`decode`], with the document's text if it is UTF-8.
+fn decode_passes<T: DeserializeOwned>(json: &[u8], text: Option<&str>) -> Result<T, DecodeError> {
     let strict = match strict_passes::<T>(json, text) {
         Ok(value) => return Ok(value),
         Err(e) => e,
@@ -65,12 +82,15 @@ pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError>
 /// delivery captures a batch's events), as decoding the whole message decodes it: the element,
 /// or the [`InvalidElement`] that the whole decode would have kept in its place, with the same
 /// path and error.
-pub(crate) fn decode_element<T: DeserializeOwned>(
+pub(crate) fn decode_element<T: DeserializeOwned + fast::FastRead>(
     raw: &RawValue,
     key: &str,
     index: usize,
 ) -> Result<T, InvalidElement> {
     let text = raw.get();
+    if let Ok(value) = fast::read_document::<T>(text) {
+        return Ok(value);
+    }
     strict_passes::<T>(text.as_bytes(), Some(text))
         .or_else(|_| isolate::decode_listed(raw, key, index))
 }

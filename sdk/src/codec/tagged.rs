@@ -14,12 +14,15 @@ use serde::ser::{self, Serialize, SerializeMap, SerializeStruct, Serializer};
 use serde_json::value::RawValue;
 
 use super::error::{DecodeErrorKind, de_error, marked};
+use super::fast::{Fast, FastFields, Reader};
 use super::lenient::Scalar;
 
 /// Fields common to every variant of a family, picked out of the variant's object.
 pub(crate) trait Header: Default + Serialize {
     /// Decodes the value of `key` into `self` if `key` is one of the header's fields.
     fn take<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error>;
+    /// [`take`](Self::take) for the fast reader.
+    fn fast_take(&mut self, key: &str, r: &mut Reader<'_>) -> Fast<bool>;
 }
 
 /// For families with no common fields.
@@ -28,6 +31,9 @@ pub(crate) struct NoHeader;
 
 impl Header for NoHeader {
     fn take<'de, A: MapAccess<'de>>(&mut self, _: &str, _: &mut A) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn fast_take(&mut self, _: &str, _: &mut Reader<'_>) -> Fast<bool> {
         Ok(false)
     }
 }
@@ -44,6 +50,9 @@ pub(crate) trait Body: Sized {
     fn is_known(tag: &str) -> bool;
     /// Decodes the variant named `tag` (known to be known) from the remaining fields.
     fn decode<'de, D: Deserializer<'de>>(tag: &str, d: D) -> Result<Self, D::Error>;
+    /// Reads the variant named `tag` (known to be known) from the rest of an object with the
+    /// fast reader, handing the header's fields to `header`.
+    fn fast_body<H: Header>(tag: &str, r: &mut Reader<'_>, header: &mut H) -> Fast<Self>;
     /// The wire `type` of this value.
     fn type_name(&self) -> &str;
     /// Writes the variant's own fields into an open JSON object.
@@ -288,6 +297,48 @@ pub(crate) fn decode_map<'de, T: Tagged, A: MapAccess<'de>>(mut map: A) -> Resul
         de::Error::custom(marked(kind, &sub_path, reason))
     })?;
     Ok(FamilySeed::<T>::unwrap(value))
+}
+
+/// Reads a family object with the fast reader: streamed into its variant when `type` comes
+/// first and is a known type's name (as Java writes it), otherwise by serde, on the object's
+/// text alone (an unknown type is kept verbatim there, a late `type` reordered). Never inlined,
+/// as [`decode_map`]: one copy serves every caller.
+#[inline(never)]
+pub(crate) fn fast_read<T: Tagged + de::DeserializeOwned>(r: &mut Reader<'_>) -> Fast<T> {
+    let at = r.mark();
+    if let Some(key) = r.first_key()? {
+        if key.as_str() == "type" && r.peek() == Some(b'"') {
+            let tag = r.string()?;
+            if T::Body::is_known(tag.as_str()) {
+                let mut header = T::Header::default();
+                let body = T::Body::fast_body(tag.as_str(), r, &mut header)?;
+                return Ok(T::assemble(header, body));
+            }
+        }
+        r.rewind_object(at);
+    }
+    r.via_serde()
+}
+
+/// The variant's own fields from the rest of its object, as [`Intercept`] hands them over: the
+/// header's fields to the header (the last of a repeated one kept), a repeated `type` skipped,
+/// the rest to the variant (a repeated field gives up, as serde's derived decoder refuses it).
+pub(crate) fn fast_variant<T: FastFields, H: Header>(
+    r: &mut Reader<'_>,
+    header: &mut H,
+) -> Fast<T> {
+    let mut body = T::default();
+    let mut seen = 0;
+    r.rest_of_object(|r, key| {
+        if header.fast_take(key, r)? {
+            return Ok(());
+        }
+        if key == "type" || !body.fast_field(key, r, &mut seen)? {
+            r.skip_value()?;
+        }
+        Ok(())
+    })?;
+    Ok(body)
 }
 
 fn missing_type<T: Tagged, E: de::Error>() -> E {

@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 
 use crate::codec::DecodeErrorKind;
 use crate::codec::error::de_error;
+use crate::codec::fast;
 
 /// An exact decimal number: a price, an amount, a quantity (Java `BigDecimal`).
 ///
@@ -117,6 +118,16 @@ impl Decimal {
             Some(b'{') => Err(wrong("an object")),
             Some(b'[') => Err(wrong("an array")),
             _ => Err(wrong("a boolean")),
+        }
+    }
+}
+
+impl Decimal {
+    /// [`lenient`](Self::lenient) for the fast reader.
+    pub(crate) fn fast_lenient(r: &mut fast::Reader<'_>) -> fast::Fast<Option<Self>> {
+        match fast::decimal_text(r)? {
+            None => Ok(None),
+            Some(text) => text.as_str().parse().map(Some).map_err(|_| fast::Bail),
         }
     }
 }

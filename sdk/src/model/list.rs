@@ -10,6 +10,7 @@ use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::codec::InvalidElement;
+use crate::codec::fast;
 use crate::codec::isolate;
 use crate::codec::lenient as l;
 
@@ -303,6 +304,17 @@ pub(crate) fn strings<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<List<Option<CompactString>>, D::Error> {
     Ok(List::<Text>::deserialize(d)?.map(|t| t.0))
+}
+
+/// [`strings`] for the fast reader.
+pub(crate) fn fast_strings(r: &mut fast::Reader<'_>) -> fast::Fast<List<Option<CompactString>>> {
+    fast::text_elements(r).map(List::from)
+}
+
+/// A list's elements for the fast reader: they all read, or the pass gives up (the serde passes
+/// then keep the ones that do not as invalid elements).
+pub(crate) fn fast_list<T: fast::FastRead>(r: &mut fast::Reader<'_>) -> fast::Fast<List<T>> {
+    fast::elements(r).map(List::from)
 }
 
 /// A map of string lists (`user_attribute_lists`); `null` is an empty map, and so is a `null`

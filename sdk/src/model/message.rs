@@ -131,7 +131,7 @@ impl Message {
 
     /// Decodes a message of any of the ten types.
     pub fn decode(json: &[u8]) -> Result<Self, DecodeError> {
-        crate::codec::decode(json)
+        crate::codec::decode_model(json)
     }
 
     /// Decodes a message that must be a request: a `*_response` is refused with

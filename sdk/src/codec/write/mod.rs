@@ -19,6 +19,7 @@ use serde_json::value::RawValue;
 
 mod string;
 
+pub(in crate::codec) use string::escape_in;
 use string::push_string;
 
 /// Writes `value` as compact JSON into a new buffer.

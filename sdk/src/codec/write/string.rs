@@ -68,7 +68,7 @@ fn short_word(bytes: &[u8]) -> u64 {
 /// character, a quote or a backslash. The classic "has a byte less than n" test flags bytes in
 /// place; a borrow can wrongly flag a byte above a flagged one, never below, so the lowest flag
 /// is exact.
-fn escape_in(word: u64) -> Option<usize> {
+pub(in crate::codec) fn escape_in(word: u64) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
