@@ -190,6 +190,8 @@ pub(crate) struct Reader<'a> {
     text: &'a str,
     pos: usize,
     depth: u32,
+    /// The buffer strings with escapes are unescaped into.
+    unescaped: String,
 }
 
 impl<'a> Reader<'a> {
@@ -198,6 +200,7 @@ impl<'a> Reader<'a> {
             text,
             pos: 0,
             depth: 0,
+            unescaped: String::new(),
         }
     }
 
@@ -373,11 +376,17 @@ impl<'a> Reader<'a> {
                 Ok(Text::Borrowed(&self.text[start..end]))
             }
             Some(b'\\') => {
-                let mut out = String::with_capacity(end - start + 16);
+                // Unescaped in the reader's own buffer, then copied once at its exact size: a
+                // buffer grown for each string would be reallocated several times and keep its
+                // slack in the model.
+                let mut out = std::mem::take(&mut self.unescaped);
+                out.clear();
                 out.push_str(&self.text[start..end]);
                 self.pos = end;
-                self.escaped(Some(&mut out))?;
-                Ok(Text::Owned(out))
+                let read = self.escaped(Some(&mut out));
+                let text = out.as_str().to_owned();
+                self.unescaped = out;
+                read.map(|()| Text::Owned(text))
             }
             _ => Err(Bail),
         }
@@ -407,16 +416,24 @@ impl<'a> Reader<'a> {
     /// Reads the rest of a string from a backslash, unescaping into `out` (or only checking,
     /// without `out`), through the closing quote. Refuses what serde_json refuses: unknown
     /// escapes, bad hex, control characters; and lone surrogates, which serde_json reads in
-    /// some places and not in others.
+    /// some places and not in others. A string with escapes is mostly escaped JSON, whose runs
+    /// between escapes are short: they are found a byte at a time.
     fn escaped(&mut self, mut out: Option<&mut String>) -> Fast<()> {
         let bytes = self.bytes();
+        let mut run = self.pos;
         loop {
-            match bytes.get(self.pos) {
-                Some(b'"') => {
+            match *bytes.get(self.pos).ok_or(Bail)? {
+                b'"' => {
+                    if let Some(out) = out.as_deref_mut() {
+                        out.push_str(&self.text[run..self.pos]);
+                    }
                     self.pos += 1;
                     return Ok(());
                 }
-                Some(b'\\') => {
+                b'\\' => {
+                    if let Some(out) = out.as_deref_mut() {
+                        out.push_str(&self.text[run..self.pos]);
+                    }
                     let escape = *bytes.get(self.pos + 1).ok_or(Bail)?;
                     self.pos += 2;
                     let c = match escape {
@@ -434,19 +451,10 @@ impl<'a> Reader<'a> {
                     if let Some(out) = out.as_deref_mut() {
                         out.push(c);
                     }
+                    run = self.pos;
                 }
-                Some(_) => {
-                    let end = self.clean_run(self.pos);
-                    if end == self.pos {
-                        // A control character, or the end of the text.
-                        return Err(Bail);
-                    }
-                    if let Some(out) = out.as_deref_mut() {
-                        out.push_str(&self.text[self.pos..end]);
-                    }
-                    self.pos = end;
-                }
-                None => return Err(Bail),
+                0..=0x1f => return Err(Bail),
+                _ => self.pos += 1,
             }
         }
     }

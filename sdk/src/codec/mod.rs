@@ -27,7 +27,7 @@ pub struct EncodeError(#[from] serde_json::Error);
 
 /// Decodes one JSON document, with nothing after it, into `T`.
 ///
-/// Four passes at most, and the valid document of real traffic takes only the first:
+/// Four passes at most, and a valid document takes only the first:
 /// 1. strict and quick, without path tracking, text fields read without their raw text (see
 ///    [`QuickScalars`](lenient::QuickScalars));
 /// 2. when that fails for any reason: strict, text fields read exactly (a number in a text field
@@ -36,6 +36,10 @@ pub struct EncodeError(#[from] serde_json::Error);
 ///    elements that do not decode are kept as invalid elements instead of failing the document;
 /// 4. when that fails too (the damage is not inside a list element): with path tracking, in
 ///    isolating mode, to report the document's own error and where it is.
+///
+/// The model's documents go through [`decode_model`]; this is its reference (see
+/// `testing::decode_by_serde`).
+#[cfg(any(test, feature = "testing"))]
 pub(crate) fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, DecodeError> {
     decode_passes(json, std::str::from_utf8(json).ok())
 }

@@ -71,11 +71,13 @@ fn short_word(bytes: &[u8]) -> u64 {
 pub(in crate::codec) fn escape_in(word: u64) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
+    // Each test leaves a byte's high bit set where the byte is below `n` (given that its own
+    // high bit is clear); the high bits are kept once, for all three.
+    let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w;
     let control = below(word, 0x20);
     let quote = below(word ^ (ONES * u64::from(b'"')), 1);
     let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
-    let flags = control | quote | backslash;
+    let flags = (control | quote | backslash) & HIGH;
     (flags != 0).then(|| flags.trailing_zeros() as usize / 8)
 }
 
