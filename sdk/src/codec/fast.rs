@@ -264,9 +264,7 @@ impl<'a> Reader<'a> {
     pub(crate) fn object(&mut self, each: impl FnMut(&mut Self, &str) -> Fast<()>) -> Fast<()> {
         self.eat(b'{')?;
         self.enter()?;
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            self.depth -= 1;
+        if self.close(b'}') {
             return Ok(());
         }
         self.members(each)
@@ -281,16 +279,35 @@ impl<'a> Reader<'a> {
             let key = self.string()?;
             self.eat(b':')?;
             each(self, key.as_str())?;
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err(Bail),
+            if self.next_or_close(b'}')? {
+                return Ok(());
             }
         }
+    }
+
+    /// Closes the open container if `close` is next.
+    #[inline]
+    fn close(&mut self, close: u8) -> bool {
+        let closing = self.peek() == Some(close);
+        if closing {
+            self.pos += 1;
+            self.depth -= 1;
+        }
+        closing
+    }
+
+    /// After a member or an element: a comma (`false`, another follows) or the container's
+    /// `close` (`true`, closed); anything else gives up.
+    #[inline]
+    fn next_or_close(&mut self, close: u8) -> Fast<bool> {
+        if self.peek() == Some(b',') {
+            self.pos += 1;
+            return Ok(false);
+        }
+        if self.close(close) {
+            return Ok(true);
+        }
+        Err(Bail)
     }
 
     /// Reads the rest of an object whose first member has just been read.
@@ -298,18 +315,10 @@ impl<'a> Reader<'a> {
         &mut self,
         each: impl FnMut(&mut Self, &str) -> Fast<()>,
     ) -> Fast<()> {
-        match self.peek() {
-            Some(b',') => {
-                self.pos += 1;
-                self.members(each)
-            }
-            Some(b'}') => {
-                self.pos += 1;
-                self.depth -= 1;
-                Ok(())
-            }
-            _ => Err(Bail),
+        if self.next_or_close(b'}')? {
+            return Ok(());
         }
+        self.members(each)
     }
 
     /// Opens an object and reads its first key: `None` (nothing consumed) unless the value is an
@@ -346,21 +355,13 @@ impl<'a> Reader<'a> {
     pub(crate) fn array(&mut self, mut each: impl FnMut(&mut Self) -> Fast<()>) -> Fast<()> {
         self.eat(b'[')?;
         self.enter()?;
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            self.depth -= 1;
+        if self.close(b']') {
             return Ok(());
         }
         loop {
             each(self)?;
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err(Bail),
+            if self.next_or_close(b']')? {
+                return Ok(());
             }
         }
     }
@@ -731,25 +732,25 @@ pub(crate) fn option<T: FastRead>(r: &mut Reader<'_>) -> Fast<Option<T>> {
 /// The elements of a list (`List<T>`'s decoder outside isolation): `null` is no element, and an
 /// element that does not read gives up (the serde passes keep it as an invalid element).
 pub(crate) fn elements<T: FastRead>(r: &mut Reader<'_>) -> Fast<Vec<T>> {
-    let mut out = Vec::new();
-    if r.null()? {
-        return Ok(out);
-    }
-    r.array(|r| {
-        out.push(T::fast_read(r)?);
-        Ok(())
-    })?;
-    Ok(out)
+    elements_read_by(r, T::fast_read)
 }
 
 /// The elements of a list of strings (`list::strings`): scalars as text, `null` kept.
 pub(crate) fn text_elements(r: &mut Reader<'_>) -> Fast<Vec<Option<CompactString>>> {
+    elements_read_by(r, opt_text)
+}
+
+/// A list's elements, each read by `read`; `null` is no element.
+fn elements_read_by<T>(
+    r: &mut Reader<'_>,
+    mut read: impl FnMut(&mut Reader<'_>) -> Fast<T>,
+) -> Fast<Vec<T>> {
     let mut out = Vec::new();
     if r.null()? {
         return Ok(out);
     }
     r.array(|r| {
-        out.push(opt_text(r)?);
+        out.push(read(r)?);
         Ok(())
     })?;
     Ok(out)
