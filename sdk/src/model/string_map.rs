@@ -1,5 +1,6 @@
 //! [`StringMap`]: the model's string-to-string map (attributes, custom flags, settings).
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::ops::{Deref, DerefMut, Index};
 
@@ -140,8 +141,8 @@ impl lenient::TextMap for StringMap {
     /// Sorts the pairs in place (not at all when they arrive in order, as mParticle writes
     /// them) and keeps the last of equal keys: the vector read is the map's own storage.
     fn from_pairs(mut pairs: Vec<(CompactString, CompactString)>) -> Self {
-        if !pairs.is_sorted_by(|a, b| a.0 < b.0) {
-            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        if !pairs.is_sorted_by(|a, b| key_order(&a.0, &b.0).is_lt()) {
+            pairs.sort_by(|a, b| key_order(&a.0, &b.0));
             // `dedup_by` keeps the first of a run; moving each later value into it keeps the
             // last value, as a JSON reader that overwrites would.
             pairs.dedup_by(|later, kept| {
@@ -158,6 +159,26 @@ impl lenient::TextMap for StringMap {
     fn entries(&self) -> impl Iterator<Item = (&CompactString, &CompactString)> {
         self.0.iter()
     }
+}
+
+/// The order of `str`, computed here: attribute keys mostly differ within their first eight
+/// bytes, compared as one big-endian word, and otherwise byte by byte without a call to
+/// `memcmp`, which for keys this short costs more than the comparison (sorting the attributes
+/// of each event was a twentieth of decoding a batch).
+fn key_order(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if let (Some(x), Some(y)) = (a.first_chunk::<8>(), b.first_chunk::<8>()) {
+        let order = u64::from_be_bytes(*x).cmp(&u64::from_be_bytes(*y));
+        if order.is_ne() {
+            return order;
+        }
+    }
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 #[cfg(test)]
@@ -191,6 +212,17 @@ mod tests {
                 map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             assert_eq!(got, expected, "{read:?}");
             assert_eq!(map, read.iter().copied().collect::<StringMap>(), "{read:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Keys sort as `str` sorts them, prefixes and shared first words included.
+        #[test]
+        fn keys_order_as_str_orders_them(
+            a in "(abcdefgh|ab|)[a-c\\x{e9}\\x{10000}]{0,12}",
+            b in "(abcdefgh|ab|)[a-c\\x{e9}\\x{10000}]{0,12}",
+        ) {
+            proptest::prop_assert_eq!(key_order(&a, &b), a.cmp(&b));
         }
     }
 }
