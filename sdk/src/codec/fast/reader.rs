@@ -6,7 +6,6 @@ use compact_str::CompactString;
 use serde::de::Deserialize;
 use serde_json::de::StrRead;
 
-use super::super::write::{escape_flags, escape_in};
 use super::{Bail, Fast, MAX_DEPTH};
 
 /// A string's text: borrowed from the document when it had no escapes.
@@ -259,20 +258,9 @@ impl<'a> Reader<'a> {
     #[inline]
     fn clean_run(&self, from: usize) -> usize {
         let bytes = self.bytes();
-        // Most keys and many values end within sixteen bytes: both words are tested before one
-        // branch, where a loop of a word at a time would guess wrong at each string's end.
         let mut at = from;
-        if let Some(pair) = bytes.get(from..).and_then(|b| b.first_chunk::<16>()) {
-            let pair = u128::from_le_bytes(*pair);
-            let flags = u128::from(escape_flags(pair as u64))
-                | u128::from(escape_flags((pair >> 64) as u64)) << 64;
-            if flags != 0 {
-                return from + flags.trailing_zeros() as usize / 8;
-            }
-            at += 16;
-        }
         while let Some(word) = bytes.get(at..).and_then(|b| b.first_chunk::<8>()) {
-            if let Some(i) = escape_in(u64::from_le_bytes(*word)) {
+            if let Some(i) = super::super::write::escape_in(u64::from_le_bytes(*word)) {
                 return at + i;
             }
             at += 8;

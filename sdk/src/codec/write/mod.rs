@@ -19,8 +19,8 @@ use serde_json::value::RawValue;
 
 mod string;
 
+pub(in crate::codec) use string::escape_in;
 use string::push_string;
-pub(in crate::codec) use string::{escape_flags, escape_in};
 
 /// Writes `value` as compact JSON into a new buffer.
 pub(crate) fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {

@@ -69,14 +69,6 @@ fn short_word(bytes: &[u8]) -> u64 {
 /// place; a borrow can wrongly flag a byte above a flagged one, never below, so the lowest flag
 /// is exact.
 pub(in crate::codec) fn escape_in(word: u64) -> Option<usize> {
-    let flags = escape_flags(word);
-    (flags != 0).then(|| flags.trailing_zeros() as usize / 8)
-}
-
-/// The flags behind [`escape_in`]: the high bit of each byte that may need an escape, exact up
-/// to and including the lowest one.
-#[inline]
-pub(in crate::codec) fn escape_flags(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // Each test leaves a byte's high bit set where the byte is below `n` (given that its own
@@ -85,7 +77,8 @@ pub(in crate::codec) fn escape_flags(word: u64) -> u64 {
     let control = below(word, 0x20);
     let quote = below(word ^ (ONES * u64::from(b'"')), 1);
     let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
-    (control | quote | backslash) & HIGH
+    let flags = (control | quote | backslash) & HIGH;
+    (flags != 0).then(|| flags.trailing_zeros() as usize / 8)
 }
 
 /// Appends `bytes`, whose first byte needs an escape, escaping what needs it.
