@@ -151,8 +151,11 @@ tagged_family! {
         "application_state_transition" => ApplicationStateTransition(ApplicationStateTransitionEvent),
         /// A push message arrived.
         "push_message_receipt" => PushMessageReceipt(PushMessageReceiptEvent),
-        /// A commerce product action.
-        "product_action" => ProductAction(ProductActionEvent),
+        /// A commerce product action. Boxed: at 288 bytes it is more than twice the size of
+        /// any other event type, and every event in a batch would otherwise take its size
+        /// (232 bytes an event with the box, 392 without). Match it as any other variant
+        /// (`EventData::ProductAction(p)`, then `p.products`), and build one with `.into()`.
+        "product_action" => ProductAction(Box<ProductActionEvent>),
         /// A promotion action.
         "promotion_action" => PromotionAction(PromotionActionEvent),
         /// Product impressions.
@@ -406,5 +409,11 @@ wire_struct! {
         pub campaign_name: Option<CompactString>,
         /// Custom attributes.
         pub attributes: StringMap,
+    }
+}
+
+impl From<ProductActionEvent> for EventData {
+    fn from(event: ProductActionEvent) -> Self {
+        EventData::ProductAction(Box::new(event))
     }
 }

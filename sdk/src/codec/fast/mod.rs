@@ -61,6 +61,13 @@ pub(crate) trait FastFields: Default {
     fn fast_field(&mut self, key: &str, r: &mut Reader<'_>, seen: &mut u64) -> Fast<bool>;
 }
 
+/// A boxed variant (`EventData::ProductAction`) is read into its box.
+impl<T: FastFields> FastFields for Box<T> {
+    fn fast_field(&mut self, key: &str, r: &mut Reader<'_>, seen: &mut u64) -> Fast<bool> {
+        (**self).fast_field(key, r, seen)
+    }
+}
+
 /// Reads a struct's fields from an object, skipping unknown keys as serde does.
 pub(crate) fn fast_struct<T: FastFields + FastRead + for<'de> Deserialize<'de>>(
     r: &mut Reader<'_>,
