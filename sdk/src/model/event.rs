@@ -417,3 +417,17 @@ impl From<ProductActionEvent> for EventData {
         EventData::ProductAction(Box::new(event))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every event of a batch takes the size of the largest event type, so a large new type
+    /// belongs in a box, as the product action is (392 bytes an event without it).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn events_stay_small() {
+        assert!(size_of::<EventData>() <= 128, "{}", size_of::<EventData>());
+        assert!(size_of::<Event>() <= 232, "{}", size_of::<Event>());
+    }
+}
